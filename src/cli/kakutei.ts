@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { runServe } from './serve.js';
+import { EXIT_USAGE, usageError } from './usage.js';
+
+const HELP = `kakutei — image inspection (検像) and record finalization (確定) server
+
+Usage: kakutei <command> [options]
+
+Commands:
+  serve     run the server (DICOM + HTTP); logs JSON lines to stdout
+
+Every command takes --data DIR and --config FILE; "kakutei <command> --help" describes it.
+Exit codes: 0 ok, 1 failure, 2 wrong usage.
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe(rest);
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(HELP);
+      return command === undefined ? EXIT_USAGE : 0;
+    default:
+      return usageError(`unknown command: ${command}`, HELP);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (cause: unknown) => {
+    console.error(cause instanceof Error ? (cause.stack ?? cause.message) : String(cause));
+    process.exitCode = 1;
+  },
+);

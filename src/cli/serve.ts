@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../log/index.js';
+import { startServer } from '../server/index.js';
+import { EXIT_FAILURE, EXIT_OK, parsePort, usageError } from './usage.js';
+
+const HELP = `Usage: kakutei serve [options]
+
+Runs the DICOM (C-ECHO, C-STORE) and HTTP (/healthz) services until SIGINT or SIGTERM.
+
+Options:
+  --data DIR          data directory: objects, the embedded database (default ./data, KAKUTEI_DATA_DIR)
+  --config FILE       configuration file, JSON or YAML (KAKUTEI_CONFIG); see config/kakutei.sample.yaml
+  --http-port PORT    HTTP port (default 8080, KAKUTEI_HTTP_PORT)
+  --dicom-port PORT   DICOM port (default 11112, KAKUTEI_DICOM_PORT)
+  --ae-title TITLE    our AE title (default KAKUTEI, KAKUTEI_AE_TITLE)
+  -h, --help          this text
+`;
+
+export async function runServe(argv: readonly string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        data: { type: 'string' },
+        config: { type: 'string' },
+        'http-port': { type: 'string' },
+        'dicom-port': { type: 'string' },
+        'ae-title': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (cause) {
+    return usageError((cause as Error).message, HELP);
+  }
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  const httpPort = parsePort(values['http-port'], '--http-port');
+  const dicomPort = parsePort(values['dicom-port'], '--dicom-port');
+  if (httpPort instanceof Error) return usageError(httpPort.message, HELP);
+  if (dicomPort instanceof Error) return usageError(dicomPort.message, HELP);
+
+  const config = loadConfig({ configFile: values.config, dataDir: values.data, httpPort, dicomPort, aeTitle: values['ae-title'] });
+  if (!config.ok) {
+    console.error('kakutei: the configuration is invalid:');
+    for (const problem of config.error) console.error(`  ${problem.path}: ${problem.message}`);
+    return EXIT_USAGE_CONFIG;
+  }
+  const logger = createLogger(config.value.log.level);
+  const server = await startServer(config.value, logger);
+  if (!server.ok) {
+    logger.error({ event: 'startup-failed', code: server.error.code, detail: server.error.detail }, 'kakutei could not start');
+    return EXIT_FAILURE;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ event: 'shutdown', signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await server.value.close();
+  return EXIT_OK;
+}
+
+/** An invalid configuration is a usage error: the operator must change what they gave us. */
+const EXIT_USAGE_CONFIG = 2;

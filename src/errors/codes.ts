@@ -1,0 +1,50 @@
+/**
+ * The one table of error codes. A code is never reused or renumbered: operators search logs and
+ * documentation for it. Each carries the HTTP status and DIMSE status it maps to at the edges.
+ * Messages never contain patient data or secrets.
+ */
+export const ERROR_CODES = {
+  // Storage and resources
+  STORAGE_FULL: { http: 507, dimse: 0xa700, message: 'Storage is at or below its free-space watermark' },
+  STORAGE_IO: { http: 503, dimse: 0xa700, message: 'The object could not be written durably' },
+  INDEX_UNAVAILABLE: { http: 503, dimse: 0xa700, message: 'The index could not commit the object' },
+  TOO_MANY_ASSOCIATIONS: { http: 503, dimse: 0xa700, message: 'Too many concurrent associations' },
+  // Input that cannot be parsed safely: refused, nothing stored
+  DATASET_UNPARSEABLE: { http: 400, dimse: 0xc000, message: 'The dataset cannot be parsed' },
+  DATASET_TRUNCATED: { http: 400, dimse: 0xc000, message: 'The dataset ends before its declared content' },
+  DATASET_TOO_LARGE: { http: 413, dimse: 0xa700, message: 'The dataset exceeds a configured size limit' },
+  SOP_INSTANCE_MISMATCH: { http: 409, dimse: 0xc000, message: 'The dataset SOP Instance UID differs from the command' },
+  SOP_CLASS_MISMATCH: { http: 409, dimse: 0xa900, message: 'The dataset SOP Class UID differs from the command' },
+  UID_INVALID: { http: 400, dimse: 0xc000, message: 'A required UID is missing or malformed' },
+  SOP_CLASS_NOT_SUPPORTED: { http: 415, dimse: 0x0122, message: 'The SOP class is not supported' },
+  TRANSFER_SYNTAX_NOT_SUPPORTED: { http: 415, dimse: 0xc000, message: 'The transfer syntax is not supported' },
+  DECOMPRESSION_BOMB: { http: 413, dimse: 0xc000, message: 'Inflated content exceeds its limit' },
+  // Configuration
+  CONFIG_INVALID: { http: 500, dimse: 0xc000, message: 'The configuration is invalid' },
+} as const satisfies Record<string, { http: number; dimse: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An expected failure, carried as a value up to the edge that maps it to DIMSE or HTTP. */
+export interface KakuteiError {
+  readonly code: ErrorCode;
+  /** Detail for operators; must not contain patient data. */
+  readonly detail?: string;
+}
+
+export function kakuteiError(code: ErrorCode, detail?: string): KakuteiError {
+  return detail === undefined ? { code } : { code, detail };
+}
+
+export type Result<T, E = KakuteiError> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });
+
+export function dimseStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].dimse;
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].http;
+}

@@ -1,0 +1,2 @@
+export { buildHttpApp } from './app.js';
+export type { HealthReport, HttpDependencies } from './app.js';

@@ -1,0 +1,212 @@
+import { open } from 'node:fs/promises';
+import type { Clock } from '../clock/index.js';
+import { readInstanceHeader, lossyFlag } from '../dicom/dataset/index.js';
+import type { AttributeFault, InstanceAttributes } from '../dicom/dataset/index.js';
+import { buildFileMetaHeader } from '../dicom/part10/index.js';
+import type { KakuteiError, Result } from '../errors/index.js';
+import { err, kakuteiError, ok } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import type { ObjectStore, PendingObject } from '../storage/index.js';
+import { HeaderBuffer } from './header-buffer.js';
+import type { InstanceIndex, ReceiptSource, RecordOutcome } from './ports.js';
+import { FreeSpaceGuard } from './free-space-guard.js';
+import { isValidUid } from './uids.js';
+
+export interface IngestLimits {
+  readonly headerBufferBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly freeSpaceWatermarkBytes: number;
+}
+
+export interface IngestDependencies {
+  readonly store: ObjectStore;
+  readonly index: InstanceIndex;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly limits: IngestLimits;
+  readonly implementation: { readonly classUid: string; readonly versionName: string };
+  /** Character set to assume when a sender declares none but sends non-ASCII bytes. */
+  readonly fallbackCharsetFor: (source: ReceiptSource) => string | null;
+}
+
+/** What the sender told us before the dataset (the C-STORE command, or a STOW part's metadata). */
+export interface IngestRequest {
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  readonly transferSyntaxUid: string;
+  readonly source: ReceiptSource;
+}
+
+export interface IngestResult {
+  readonly outcome: RecordOutcome;
+  readonly sopInstanceUid: string;
+  readonly studyInstanceUid: string;
+  readonly patientId: string | null;
+  readonly faults: readonly AttributeFault[];
+}
+
+/** Receives one dataset as a stream; `finish` answers only once the object is durable and indexed. */
+export interface ObjectReceiver {
+  write(chunk: Uint8Array): Promise<void>;
+  finish(): Promise<Result<IngestResult>>;
+  abort(): Promise<void>;
+}
+
+/**
+ * The ingest core: bytes in, durable object plus index row out. The received dataset is stored
+ * bit for bit behind a file meta group we write ourselves; hashes cover the dataset only.
+ * The order per object is: stream to a temp file (hashing as it comes) → read the header →
+ * fsync file → link into place → fsync directory → commit index row → answer (INTERFACES, issue 2).
+ */
+export class IngestService {
+  private readonly freeSpace: FreeSpaceGuard;
+
+  constructor(private readonly deps: IngestDependencies) {
+    this.freeSpace = new FreeSpaceGuard(deps.store, deps.limits.freeSpaceWatermarkBytes, deps.clock);
+  }
+
+  async begin(request: IngestRequest): Promise<Result<ObjectReceiver>> {
+    if (!isValidUid(request.sopInstanceUid) || !isValidUid(request.sopClassUid)) {
+      return err(kakuteiError('UID_INVALID', 'command SOP Class or Instance UID'));
+    }
+    if (!(await this.freeSpace.hasRoom())) return err(kakuteiError('STORAGE_FULL'));
+    const prefix = buildFileMetaHeader({
+      mediaStorageSopClassUid: request.sopClassUid,
+      mediaStorageSopInstanceUid: request.sopInstanceUid,
+      transferSyntaxUid: request.transferSyntaxUid,
+      implementationClassUid: this.deps.implementation.classUid,
+      implementationVersionName: this.deps.implementation.versionName,
+      ...(request.source.callingAeTitle === null ? {} : { sourceApplicationEntityTitle: request.source.callingAeTitle }),
+    });
+    let pending: PendingObject;
+    try {
+      pending = await this.deps.store.beginPut(prefix);
+    } catch (cause) {
+      this.deps.logger.error({ event: 'storage-error', err: cause }, 'cannot start writing an object');
+      return err(kakuteiError('STORAGE_IO'));
+    }
+    return ok(new Receiver(this.deps, request, pending, this.freeSpace));
+  }
+}
+
+class Receiver implements ObjectReceiver {
+  private readonly head: HeaderBuffer;
+  private settled = false;
+
+  constructor(
+    private readonly deps: IngestDependencies,
+    private readonly request: IngestRequest,
+    private readonly pending: PendingObject,
+    private readonly freeSpace: FreeSpaceGuard,
+  ) {
+    this.head = new HeaderBuffer(deps.limits.headerBufferBytes);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.head.append(chunk);
+    await this.pending.write(chunk);
+  }
+
+  async abort(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    await this.pending.discard().catch((cause: unknown) => {
+      this.deps.logger.warn({ event: 'storage-error', err: cause }, 'cannot discard a partial object');
+    });
+  }
+
+  async finish(): Promise<Result<IngestResult>> {
+    if (this.settled) return err(kakuteiError('STORAGE_IO', 'receiver already settled'));
+    this.settled = true;
+    const refused = async (error: KakuteiError): Promise<Result<IngestResult>> => {
+      await this.pending.discard().catch(() => undefined);
+      return err(error);
+    };
+
+    const header = await this.readHeader();
+    if (!header.ok) return refused(header.error);
+    const { attributes, faults } = header.value;
+    const identity = checkIdentity(this.request, attributes);
+    if (!identity.ok) return refused(identity.error);
+
+    let committed;
+    try {
+      committed = await this.pending.commit();
+    } catch (cause) {
+      this.deps.logger.error({ event: 'storage-error', err: cause, sopInstanceUid: this.request.sopInstanceUid }, 'object not made durable');
+      await this.pending.discard().catch(() => undefined);
+      return err(kakuteiError('STORAGE_IO'));
+    }
+    this.freeSpace.consumed(committed.fileBytes);
+
+    let outcome: RecordOutcome;
+    try {
+      outcome = await this.deps.index.record({
+        objectKey: committed.key,
+        sha256: committed.sha256,
+        datasetBytes: committed.contentBytes,
+        fileBytes: committed.fileBytes,
+        transferSyntaxUid: this.request.transferSyntaxUid,
+        sopClassUid: this.request.sopClassUid,
+        sopInstanceUid: this.request.sopInstanceUid,
+        attributes,
+        faults,
+        lossy: lossyFlag(attributes, this.request.transferSyntaxUid),
+        receivedAt: this.deps.clock.now(),
+        source: this.request.source,
+      });
+    } catch (cause) {
+      // The file is durable but unindexed: not acknowledged. A retry finds the same content key.
+      this.deps.logger.error({ event: 'index-error', err: cause, sopInstanceUid: this.request.sopInstanceUid }, 'index commit failed');
+      return err(kakuteiError('INDEX_UNAVAILABLE'));
+    }
+    return ok({
+      outcome,
+      sopInstanceUid: this.request.sopInstanceUid,
+      studyInstanceUid: attributes.studyInstanceUid ?? '',
+      patientId: attributes.patientId,
+      faults,
+    });
+  }
+
+  private async readHeader(): Promise<Result<{ attributes: InstanceAttributes; faults: readonly AttributeFault[] }>> {
+    const fallbackCharset = this.deps.fallbackCharsetFor(this.request.source);
+    const parse = (bytes: Uint8Array, complete: boolean) =>
+      readInstanceHeader({ bytes, complete, transferSyntaxUid: this.request.transferSyntaxUid, fallbackCharset });
+    const kept = this.head.view();
+    let result = parse(kept.bytes, kept.complete);
+    // A header longer than the in-memory prefix (e.g. thousands of per-frame functional groups):
+    // read a longer prefix back from the temporary file, doubling up to the configured bound.
+    let length = kept.bytes.length;
+    while (!result.ok && 'needMoreBytes' in result && result.needMoreBytes) {
+      if (length >= this.deps.limits.maxHeaderBytes || length >= this.pending.contentBytes) {
+        return err(kakuteiError('DATASET_UNPARSEABLE', 'header longer than the configured maximum'));
+      }
+      length = Math.min(length * 2, this.deps.limits.maxHeaderBytes, this.pending.contentBytes);
+      const prefix = await readPrefix(this.pending.tempPath, this.pending.prefixBytes, length);
+      result = parse(prefix, length >= this.pending.contentBytes);
+    }
+    if (!result.ok) return err('error' in result ? result.error : kakuteiError('DATASET_UNPARSEABLE'));
+    return ok({ attributes: result.attributes, faults: result.faults });
+  }
+}
+
+/** The dataset must be the object the command announced (BAD-INPUTS: SOP Instance UID differing). */
+function checkIdentity(request: IngestRequest, attributes: InstanceAttributes): Result<true> {
+  if (attributes.sopInstanceUid !== request.sopInstanceUid) return err(kakuteiError('SOP_INSTANCE_MISMATCH'));
+  if (attributes.sopClassUid !== request.sopClassUid) return err(kakuteiError('SOP_CLASS_MISMATCH'));
+  if (attributes.studyInstanceUid === null || !isValidUid(attributes.studyInstanceUid)) return err(kakuteiError('UID_INVALID', 'Study Instance UID'));
+  if (attributes.seriesInstanceUid === null || !isValidUid(attributes.seriesInstanceUid)) return err(kakuteiError('UID_INVALID', 'Series Instance UID'));
+  return ok(true);
+}
+
+async function readPrefix(path: string, offset: number, length: number): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,50 @@
+import type { AttributeFault, InstanceAttributes } from '../dicom/dataset/instance-attributes.js';
+import type { ObjectKey } from '../storage/object-store.js';
+
+/** Where an object came from. Later issues add `dicomweb` and `import`. */
+export interface ReceiptSource {
+  readonly via: 'dimse' | 'dicomweb' | 'import';
+  readonly callingAeTitle: string | null;
+  readonly calledAeTitle: string | null;
+  readonly peerAddress: string | null;
+}
+
+/** One received, durably stored object, ready to be entered in the index. */
+export interface ReceivedInstance {
+  readonly objectKey: ObjectKey;
+  /** SHA-256 (hex) over the dataset bytes as received (after the file meta group). */
+  readonly sha256: string;
+  readonly datasetBytes: number;
+  readonly fileBytes: number;
+  readonly transferSyntaxUid: string;
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  readonly attributes: InstanceAttributes;
+  readonly faults: readonly AttributeFault[];
+  /** Lossy by transfer syntax or by Lossy Image Compression = 01 (guideline R6). */
+  readonly lossy: boolean;
+  readonly receivedAt: Date;
+  readonly source: ReceiptSource;
+}
+
+/** Flags raised while indexing, listed for inspection. */
+export type InstanceFlag = 'patient-mismatch' | 'lossy' | 'attribute-faults';
+
+export type RecordOutcome =
+  | { readonly kind: 'stored'; readonly instanceId: string; readonly flags: readonly InstanceFlag[] }
+  /** Same SOP Instance UID, same dataset bytes: nothing new was added. */
+  | { readonly kind: 'duplicate'; readonly instanceId: string }
+  /** Same SOP Instance UID, different bytes: kept apart; the first stays current. */
+  | { readonly kind: 'conflict'; readonly conflictId: string; readonly currentInstanceId: string };
+
+/**
+ * The index as the ingest core needs it. Implementations commit durably (power-loss safe) before
+ * `record` resolves. Every change is made in one transaction, into which a later issue adds the
+ * audit event that records it.
+ */
+export interface InstanceIndex {
+  record(instance: ReceivedInstance): Promise<RecordOutcome>;
+  /** Throws when the index cannot commit (for /healthz). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}

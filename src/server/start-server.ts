@@ -1,0 +1,121 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { systemClock } from '../clock/index.js';
+import type { Clock } from '../clock/index.js';
+import type { KakuteiConfig } from '../config/index.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../config/index.js';
+import { STORAGE_SOP_CLASSES, TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS_UID } from '../dicom/dictionary/index.js';
+import { createDimseServer } from '../dicom/net/index.js';
+import type { Result } from '../errors/index.js';
+import { err, kakuteiError, ok } from '../errors/index.js';
+import { buildHttpApp } from '../http/index.js';
+import type { HealthReport } from '../http/index.js';
+import { createInstanceIndex, openDatabase } from '../index/index.js';
+import { IngestService } from '../ingest/index.js';
+import type { Logger } from '../log/index.js';
+import { createFilesystemStore } from '../storage/index.js';
+import { createDimseHandlers } from './dimse-adapter.js';
+
+export interface RunningServer {
+  readonly dicomPort: number;
+  readonly httpPort: number;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  readonly clock?: Clock;
+}
+
+/**
+ * The composition root: the only place that knows every adapter. It opens the index, the object
+ * store and the services, then listens; it returns once both DICOM and HTTP accept connections.
+ */
+export async function startServer(config: KakuteiConfig, logger: Logger, options: ServerOptions = {}): Promise<Result<RunningServer>> {
+  const clock = options.clock ?? systemClock;
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const databaseUrl = config.databaseUrl ?? join(config.dataDir, 'kakutei.sqlite');
+
+  let database;
+  try {
+    database = await openDatabase(databaseUrl, logger);
+  } catch (cause) {
+    logger.error({ event: 'startup', part: 'database', err: cause }, 'cannot open the database');
+    return err(kakuteiError('INDEX_UNAVAILABLE', 'cannot open the database'));
+  }
+  const index = createInstanceIndex(database);
+  const store = await createFilesystemStore({ rootDir: join(config.dataDir, 'objects') });
+
+  const ingest = new IngestService({
+    store,
+    index,
+    clock,
+    logger,
+    limits: config.storage,
+    implementation: { classUid: IMPLEMENTATION_CLASS_UID, versionName: IMPLEMENTATION_VERSION_NAME },
+    fallbackCharsetFor: (source) => {
+      const byAe = config.dicom.fallbackCharacterSets;
+      return (source.callingAeTitle === null ? undefined : byAe[source.callingAeTitle]) ?? byAe['*'] ?? null;
+    },
+  });
+
+  const allowed = config.dicom.allowedCallingAeTitles;
+  if (allowed === null) {
+    logger.warn({ event: 'security', kind: 'open-storage' }, 'any calling AE title may store: set dicom.allowedCallingAeTitles to restrict it');
+  }
+  const privateClasses = new Set(config.dicom.privateSopClasses);
+  const storageClasses = new Set(STORAGE_SOP_CLASSES.map((entry) => entry.uid));
+  const dimse = createDimseServer({
+    aeTitle: config.dicom.aeTitle,
+    calledAeTitleCheck: config.dicom.checkCalledAeTitle ? 'exact' : 'any',
+    implementationClassUid: IMPLEMENTATION_CLASS_UID,
+    implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+    maxPduBytes: config.dicom.maxPduBytes,
+    artimMs: config.dicom.artimTimeoutMs,
+    idleMs: config.dicom.idleTimeoutMs,
+    maxAssociations: config.dicom.maxAssociations,
+    maxAssociationsPerPeer: config.dicom.maxAssociationsPerPeer,
+    abstractSyntaxes: (uid: string) => uid === VERIFICATION_SOP_CLASS_UID || storageClasses.has(uid) || privateClasses.has(uid),
+    transferSyntaxes: TRANSFER_SYNTAXES.map((syntax) => ({ uid: syntax.uid, lossy: syntax.lossy })),
+    handlers: createDimseHandlers(ingest, { allowedCallingAeTitles: allowed === null ? null : new Set(allowed) }, logger),
+    logger,
+  });
+
+  const health = async (): Promise<HealthReport> => {
+    const parts: Record<string, 'ok' | 'failing'> = {};
+    await Promise.all([
+      index.check().then(() => (parts['database'] = 'ok'), () => (parts['database'] = 'failing')),
+      store.check().then(() => (parts['storage'] = 'ok'), () => (parts['storage'] = 'failing')),
+    ]);
+    return { status: Object.values(parts).every((state) => state === 'ok') ? 'ok' : 'failing', parts };
+  };
+  const http = buildHttpApp({ logger, health });
+
+  let dicomPort: number;
+  let httpPort: number;
+  try {
+    ({ port: dicomPort } = await dimse.listen(config.dicom.port, config.dicom.host));
+    await http.listen({ port: config.http.port, host: config.http.host });
+    const address = http.server.address();
+    httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
+  } catch (cause) {
+    logger.error({ event: 'startup', err: cause }, 'cannot listen');
+    await dimse.close().catch(() => undefined);
+    await http.close().catch(() => undefined);
+    await index.close().catch(() => undefined);
+    return err(kakuteiError('CONFIG_INVALID', `cannot listen: ${(cause as Error).message}`));
+  }
+
+  logger.info(
+    { event: 'started', pid: process.pid, aeTitle: config.dicom.aeTitle, dicomPort, httpPort, database: database.dialect, dataDir: config.dataDir, storageSopClasses: storageClasses.size },
+    'kakutei is ready',
+  );
+  return ok({
+    dicomPort,
+    httpPort,
+    close: async () => {
+      await http.close();
+      await dimse.close();
+      await index.close();
+    },
+  });
+}

@@ -1,0 +1,72 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The storage seam the core owns (after Orthanc's blob area: put / get / range / delete). Objects are
+ * addressed by the SHA-256 of their *content key bytes* (for DICOM: the dataset after the file meta
+ * group). Keys are never built from attribute text. An object, once created, is never overwritten.
+ */
+export interface ObjectStore {
+  readonly capabilities: StoreCapabilities;
+  /**
+   * Start writing a new object. `prefix` bytes (e.g. a Part 10 preamble and file meta group) are
+   * written first and are NOT part of the content hash; every later `write` is hashed.
+   */
+  beginPut(prefix?: Uint8Array): Promise<PendingObject>;
+  /** Whole stored file, prefix included. */
+  get(key: ObjectKey): Readable;
+  /** Bytes [start, endExclusive) of the stored file. */
+  getRange(key: ObjectKey, start: number, endExclusive: number): Readable;
+  stat(key: ObjectKey): Promise<{ readonly sizeBytes: number } | null>;
+  /** Removal is a recorded, deliberate act of a later issue (disposal); never used by ingest. */
+  delete(key: ObjectKey): Promise<void>;
+  /** Free bytes where objects are written (for the free-space watermark). */
+  freeBytes(): Promise<number>;
+  /** Verifies the store is writable (for /healthz). */
+  check(): Promise<void>;
+}
+
+export interface StoreCapabilities {
+  readonly rangeReads: boolean;
+  /** Creation fails rather than replacing an existing object. */
+  readonly exclusiveCreate: boolean;
+  /** A committed object survives power loss (fsync of file and directory). */
+  readonly durableCommit: boolean;
+}
+
+/** A lowercase hex SHA-256 of the content bytes. */
+export type ObjectKey = string & { readonly __brand: 'ObjectKey' };
+
+export function isObjectKey(text: string): text is ObjectKey {
+  return /^[0-9a-f]{64}$/.test(text);
+}
+
+export interface PendingObject {
+  /** Resolves when the chunk is accepted; callers pause their source until it does (backpressure). */
+  write(chunk: Uint8Array): Promise<void>;
+  readonly contentBytes: number;
+  /**
+   * Path of the temporary file, readable before commit (e.g. to parse a long header). A store may
+   * buffer accepted chunks: call `flush()` (when present) first, then the file holds every byte.
+   */
+  readonly tempPath: string;
+  /** Writes buffered bytes to `tempPath`. Optional: a store that does not buffer need not have it. */
+  flush?(): Promise<void>;
+  /** Prefix length in bytes, so that `tempPath` content starts at this offset. */
+  readonly prefixBytes: number;
+  /**
+   * Make the object durable under its content key: fsync file → exclusive link/rename → fsync
+   * directory. When an object with the same key already exists, the new bytes are discarded and
+   * `existed` is true (same key means same content bytes).
+   */
+  commit(): Promise<CommittedObject>;
+  /** Drop the temporary file; nothing is left behind. */
+  discard(): Promise<void>;
+}
+
+export interface CommittedObject {
+  readonly key: ObjectKey;
+  readonly sha256: string;
+  readonly contentBytes: number;
+  readonly fileBytes: number;
+  readonly existed: boolean;
+}
