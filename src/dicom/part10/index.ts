@@ -1,0 +1,1 @@
+export { buildFileMetaHeader, readFileMeta, type FileMeta, type FileMetaInput } from './file-meta.js';
