@@ -23,6 +23,8 @@ export interface ObjectStore {
   freeBytes(): Promise<number>;
   /** Verifies the store is writable (for /healthz). */
   check(): Promise<void>;
+  /** Releases what the store keeps open; pending objects must be settled first. */
+  close(): Promise<void>;
 }
 
 export interface StoreCapabilities {

@@ -1,0 +1,20 @@
+export { openDatabase, isPostgresUrl, describeServer } from './database.js';
+export type { Database, DatabaseTarget, IndexLogger, OpenDatabaseOptions } from './database.js';
+export type { SqlDialectName } from './dialect.js';
+export { migrateToLatest, migrationsFor, type MigrationReport } from './migrations/index.js';
+export { createInstanceIndex } from './instance-index.js';
+export type { IndexTransaction, RecordOptions, SqlInstanceIndex } from './instance-index.js';
+export { IndexError } from './index-error.js';
+export type { DatabaseSchema } from './schema.js';
+export type {
+  HeaderPatient,
+  IndexReader,
+  IndexedInstance,
+  IndexedPatient,
+  IndexedSeries,
+  IndexedStudy,
+  InstanceConflict,
+  InstanceWithFaults,
+  ListOptions,
+  PatientMismatch,
+} from './views.js';

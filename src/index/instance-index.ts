@@ -1,0 +1,79 @@
+import { sql, type Transaction } from 'kysely';
+import type { InstanceIndex, ReceivedInstance, RecordOutcome } from '../ingest/ports.js';
+import type { Database } from './database.js';
+import { IndexError, isRetryableConflict } from './index-error.js';
+import { GroupCommitter } from './group-commit.js';
+import { createIndexReader } from './reader.js';
+import { ConcurrentInsert, recordInstance } from './record-instance.js';
+import type { DatabaseSchema } from './schema.js';
+import type { IndexReader } from './views.js';
+
+export type IndexTransaction = Transaction<DatabaseSchema>;
+
+export interface RecordOptions {
+  /**
+   * The seam for work that must commit together with the indexing — first of all the audit event
+   * that records it (ARCHITECTURE: "changes and their events commit together"). Called inside the
+   * same transaction once the outcome is known, before commit; if it throws, nothing is recorded.
+   * It may run more than once when a concurrent writer forces a retry, so it must only write
+   * through `trx`.
+   */
+  readonly inTransaction?: (trx: IndexTransaction, outcome: RecordOutcome) => Promise<void>;
+}
+
+export interface SqlInstanceIndex extends InstanceIndex, IndexReader {
+  record(instance: ReceivedInstance, options?: RecordOptions): Promise<RecordOutcome>;
+}
+
+/**
+ * Attempts per `record` call. Each retry follows a lost race against another association that
+ * created the same patient, study, series or instance, and sees its committed rows; more than a
+ * few in a row means something else is wrong.
+ */
+const MAX_ATTEMPTS = 5;
+
+/** The index over SQL (SQLite or PostgreSQL). `close()` closes the database it was given. */
+export function createInstanceIndex(database: Database): SqlInstanceIndex {
+  const { kysely } = database;
+  const reader = createIndexReader(kysely);
+  // SQLite: one writer, so records share commits (see group-commit.ts). PostgreSQL: a transaction
+  // per record on the pool; the server itself groups concurrent commits' WAL flushes.
+  const grouped = database.dialect === 'sqlite' ? new GroupCommitter(kysely) : null;
+  const runInTransaction = (work: (trx: IndexTransaction) => Promise<RecordOutcome>): Promise<RecordOutcome> =>
+    grouped === null ? kysely.transaction().execute(work) : grouped.submit(work);
+
+  return {
+    ...reader,
+
+    async record(instance, options = {}) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // One transaction, committed durably before the promise resolves (see database.ts).
+          return await runInTransaction(async (trx) => {
+            const outcome = await recordInstance(trx, instance);
+            if (options.inTransaction !== undefined) await options.inTransaction(trx, outcome);
+            return outcome;
+          });
+        } catch (cause) {
+          if (cause instanceof IndexError) throw cause;
+          const retryable = cause instanceof ConcurrentInsert || isRetryableConflict(cause);
+          if (!retryable || attempt >= MAX_ATTEMPTS) {
+            throw new IndexError('INDEX_UNAVAILABLE', `cannot index SOP Instance ${instance.sopInstanceUid}`, { cause });
+          }
+        }
+      }
+    },
+
+    async check() {
+      try {
+        await sql`select 1`.execute(kysely);
+      } catch (cause) {
+        throw new IndexError('INDEX_UNAVAILABLE', 'index does not answer', { cause });
+      }
+    },
+
+    close() {
+      return database.close();
+    },
+  };
+}

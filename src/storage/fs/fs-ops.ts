@@ -1,0 +1,117 @@
+import { createReadStream } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { link, mkdir, open, readdir, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+
+/** An open file, known to the store only by the path it was opened with (for recording and errors). */
+export interface FsFile {
+  readonly path: string;
+}
+
+/**
+ * Every filesystem call the filesystem store makes, so that a test can record the exact sequence
+ * (the durability order of a commit is an invariant) or inject a failure (disk full, EIO).
+ * The default, `nodeFsOps()`, is `node:fs/promises`.
+ */
+export interface FsOps {
+  /** Creates a new file for writing; fails with EEXIST if it exists (O_CREAT | O_EXCL). */
+  openExclusive(path: string, mode: number): Promise<FsFile>;
+  /** Writes all of `data` at the current end of the file. */
+  write(file: FsFile, data: Uint8Array): Promise<void>;
+  fsync(file: FsFile): Promise<void>;
+  close(file: FsFile): Promise<void>;
+  /** Hard link; fails with EEXIST rather than replacing `newPath` (POSIX link(2)). */
+  link(existingPath: string, newPath: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** Creates one directory (not recursive); fails with EEXIST when it exists. */
+  mkdir(path: string, mode: number): Promise<void>;
+  /** fsync(2) on a directory, making the entries created or removed in it durable. */
+  fsyncDirectory(path: string): Promise<void>;
+  /** Closes what the operations keep open between calls (directory descriptors). */
+  release(): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  stat(path: string): Promise<{ readonly sizeBytes: number; readonly isFile: boolean }>;
+  statfs(path: string): Promise<{ readonly freeBytes: number }>;
+  /** A stream of the file's bytes, `endInclusive` as in `fs.createReadStream`. */
+  createReadStream(path: string, range?: { readonly start: number; readonly endInclusive: number }): Readable;
+}
+
+class NodeFile implements FsFile {
+  constructor(
+    readonly path: string,
+    readonly handle: FileHandle,
+  ) {}
+}
+
+function handleOf(file: FsFile): FileHandle {
+  if (!(file instanceof NodeFile)) throw new TypeError('file was not opened by nodeFsOps');
+  return file.handle;
+}
+
+export function nodeFsOps(): FsOps {
+  // Directory descriptors stay open for the life of the store: fsync of a fan-out directory is then
+  // one thread-pool round trip instead of three (open, fsync, close) on every acknowledgement.
+  const directories = new Map<string, Promise<FileHandle>>();
+  const directoryHandle = (path: string): Promise<FileHandle> => {
+    let handle = directories.get(path);
+    if (handle === undefined) {
+      handle = open(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+      directories.set(path, handle);
+      handle.catch(() => directories.delete(path));
+    }
+    return handle;
+  };
+  return {
+    async openExclusive(path, mode) {
+      const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+      return new NodeFile(path, await open(path, flags, mode));
+    },
+    async write(file, data) {
+      const handle = handleOf(file);
+      let offset = 0;
+      // write(2) may write fewer bytes than asked (signals, quotas): continue until all are written.
+      while (offset < data.length) {
+        const { bytesWritten } = await handle.write(data, offset, data.length - offset, null);
+        if (bytesWritten === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+        offset += bytesWritten;
+      }
+    },
+    async fsync(file) {
+      await handleOf(file).sync();
+    },
+    async close(file) {
+      await handleOf(file).close();
+    },
+    async link(existingPath, newPath) {
+      await link(existingPath, newPath);
+    },
+    async unlink(path) {
+      await unlink(path);
+    },
+    async mkdir(path, mode) {
+      await mkdir(path, { mode });
+    },
+    async fsyncDirectory(path) {
+      await (await directoryHandle(path)).sync();
+    },
+    async release() {
+      const handles = [...directories.values()];
+      directories.clear();
+      await Promise.all(handles.map((handle) => handle.then((h) => h.close()).catch(() => undefined)));
+    },
+    async readdir(path) {
+      return readdir(path);
+    },
+    async stat(path) {
+      const stats = await stat(path);
+      return { sizeBytes: stats.size, isFile: stats.isFile() };
+    },
+    async statfs(path) {
+      const stats = await statfs(path);
+      return { freeBytes: stats.bavail * stats.bsize };
+    },
+    createReadStream(path, range) {
+      return range === undefined ? createReadStream(path) : createReadStream(path, { start: range.start, end: range.endInclusive });
+    },
+  };
+}

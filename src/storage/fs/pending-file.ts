@@ -1,0 +1,203 @@
+import { createHash, type Hash } from 'node:crypto';
+import { dirname } from 'node:path';
+import type { CommittedObject, ObjectKey, PendingObject } from '../object-store.js';
+import { StorageError, errnoCodeOf, storageErrorFrom } from '../storage-error.js';
+import { kakuteiError } from '../../errors/index.js';
+import type { FsFile, FsOps } from './fs-ops.js';
+import { newTempPath, objectPathOf, type StoreLayout } from './layout.js';
+import type { BufferPool } from './buffer-pool.js';
+
+export interface PendingFileContext {
+  readonly ops: FsOps;
+  readonly layout: StoreLayout;
+  readonly buffers: BufferPool;
+  readonly fileMode: number;
+  /** Creates the key's fan-out directories if missing (each creation made durable). */
+  ensureObjectDirs(key: ObjectKey): Promise<void>;
+}
+
+type State = 'writing' | 'failed' | 'committed' | 'discarded';
+
+/**
+ * One object being written to `tmp/`. Small chunks (a DIMSE PDV is often 16–64 KiB) are coalesced
+ * into one large buffer before reaching the disk: measured on this project's reference machine,
+ * one write per 16 KiB chunk halves throughput compared with 1 MiB writes, because each
+ * `FileHandle.write` is a thread-pool round trip. `write` resolves once the chunk is in the buffer
+ * or, when the buffer is full, once the buffer is on its way into the file (backpressure).
+ */
+export async function beginPendingFile(context: PendingFileContext, prefix: Uint8Array): Promise<PendingObject> {
+  const tempPath = newTempPath(context.layout);
+  let file: FsFile;
+  try {
+    file = await context.ops.openExclusive(tempPath, context.fileMode);
+  } catch (cause) {
+    throw storageErrorFrom('create temporary file', cause);
+  }
+  const pending = new PendingFile(context, file, prefix.length);
+  // The prefix (preamble and file meta group) goes through the buffer too but is not hashed.
+  await pending.appendUnhashed(prefix);
+  return pending;
+}
+
+class PendingFile implements PendingObject {
+  private readonly hash: Hash = createHash('sha256');
+  private buffer: Buffer | null = null;
+  private bufferedBytes = 0;
+  private fileOpen = true;
+  private state: State = 'writing';
+  private commitStarted = false;
+  /** Serialises buffer and file operations even if a caller does not await each write. */
+  private queue: Promise<void> = Promise.resolve();
+  private cleanup: Promise<void> = Promise.resolve();
+  contentBytes = 0;
+
+  constructor(
+    private readonly context: PendingFileContext,
+    private readonly file: FsFile,
+    readonly prefixBytes: number,
+  ) {}
+
+  get tempPath(): string {
+    return this.file.path;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.state !== 'writing' || this.commitStarted) return Promise.reject(this.notWritable());
+    this.hash.update(chunk);
+    this.contentBytes += chunk.length;
+    return this.enqueue(() => this.append(chunk));
+  }
+
+  /** @internal Used once, for the prefix. */
+  appendUnhashed(bytes: Uint8Array): Promise<void> {
+    return this.enqueue(() => this.append(bytes));
+  }
+
+  flush(): Promise<void> {
+    return this.enqueue(() => this.flushBuffer());
+  }
+
+  async commit(): Promise<CommittedObject> {
+    if (this.state !== 'writing' || this.commitStarted) throw this.notWritable();
+    this.commitStarted = true;
+    const { ops, layout } = this.context;
+    const key = this.hash.digest('hex') as ObjectKey;
+    const finalPath = objectPathOf(layout, key);
+    let step = 'write temporary file';
+    try {
+      await this.flush();
+      step = 'fsync temporary file';
+      // Order (each step depends on the one before for power-loss safety):
+      // 1. the bytes are on disk before any name points at them;
+      await ops.fsync(this.file);
+      step = 'create object directories';
+      await this.context.ensureObjectDirs(key);
+      // 2. link(2) is exclusive: an existing object is never replaced. Same key = same content bytes.
+      step = 'link object';
+      let existed = false;
+      try {
+        await ops.link(this.file.path, finalPath);
+      } catch (cause) {
+        if (errnoCodeOf(cause) !== 'EEXIST') throw cause;
+        existed = true;
+      }
+      // 3. the new directory entry is durable. Also when it existed: a concurrent writer of the
+      //    same content may not yet have synced it, and our caller is about to acknowledge.
+      step = 'fsync object directory';
+      await ops.fsyncDirectory(dirname(finalPath));
+      const fileBytes = existed ? (await ops.stat(finalPath)).sizeBytes : this.prefixBytes + this.contentBytes;
+      this.state = 'committed';
+      // Closing the descriptor and removing the temporary name are not part of durability: they
+      // leave the acknowledgement path (each is a thread-pool round trip). A crash before the
+      // unlink leaves a second name in tmp/, removed at the next start.
+      this.cleanup = this.closeAndUnlink();
+      return { key, sha256: key, contentBytes: this.contentBytes, fileBytes, existed };
+    } catch (cause) {
+      this.state = 'failed';
+      throw storageErrorFrom(step, cause);
+    } finally {
+      this.releaseBuffer();
+    }
+  }
+
+  /** Settles when the temporary name is gone after a commit (tests and orderly shutdown wait on it). */
+  settled(): Promise<void> {
+    return this.cleanup;
+  }
+
+  private async closeAndUnlink(): Promise<void> {
+    await Promise.all([this.closeFile(), this.context.ops.unlink(this.file.path)]).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  async discard(): Promise<void> {
+    if (this.state === 'committed') return this.cleanup;
+    if (this.state === 'discarded') return;
+    this.state = 'discarded';
+    await this.queue.catch(() => undefined);
+    this.releaseBuffer();
+    if (this.fileOpen) await this.closeFile().catch(() => undefined);
+    try {
+      await this.context.ops.unlink(this.file.path);
+    } catch (cause) {
+      if (errnoCodeOf(cause) !== 'ENOENT') throw storageErrorFrom('remove temporary file', cause);
+    }
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(() => {
+      if (this.state !== 'writing') throw this.notWritable();
+      return task();
+    });
+    // A failed write fails the object: later writes and commit are refused, discard still works.
+    this.queue = run.catch(() => {
+      if (this.state === 'writing') this.state = 'failed';
+    });
+    return run.catch((cause: unknown) => {
+      throw storageErrorFrom('write temporary file', cause);
+    });
+  }
+
+  private async append(bytes: Uint8Array): Promise<void> {
+    const { buffers, ops } = this.context;
+    let offset = 0;
+    while (offset < bytes.length) {
+      const remaining = bytes.length - offset;
+      if (this.bufferedBytes === 0 && remaining >= buffers.bufferBytes) {
+        // A chunk at least as large as the buffer gains nothing from a copy.
+        await ops.write(this.file, offset === 0 ? bytes : bytes.subarray(offset));
+        return;
+      }
+      this.buffer ??= buffers.take();
+      const take = Math.min(this.buffer.length - this.bufferedBytes, remaining);
+      this.buffer.set(bytes.subarray(offset, offset + take), this.bufferedBytes);
+      this.bufferedBytes += take;
+      offset += take;
+      if (this.bufferedBytes === this.buffer.length) await this.flushBuffer();
+    }
+  }
+
+  private async flushBuffer(): Promise<void> {
+    if (this.buffer === null || this.bufferedBytes === 0) return;
+    const length = this.bufferedBytes;
+    this.bufferedBytes = 0;
+    await this.context.ops.write(this.file, this.buffer.subarray(0, length));
+  }
+
+  private async closeFile(): Promise<void> {
+    this.fileOpen = false;
+    await this.context.ops.close(this.file);
+  }
+
+  private releaseBuffer(): void {
+    if (this.buffer !== null) this.context.buffers.give(this.buffer);
+    this.buffer = null;
+    this.bufferedBytes = 0;
+  }
+
+  private notWritable(): StorageError {
+    return new StorageError(kakuteiError('STORAGE_IO', `object is ${this.state}`));
+  }
+}
