@@ -3,6 +3,7 @@ import type { Clock } from '../clock/index.js';
 import { readInstanceHeader, lossyFlag } from '../dicom/dataset/index.js';
 import type { AttributeFault, InstanceAttributes } from '../dicom/dataset/index.js';
 import { buildFileMetaHeader } from '../dicom/part10/index.js';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../dicom/dictionary/index.js';
 import type { KakuteiError, Result } from '../errors/index.js';
 import { err, kakuteiError, ok } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -10,12 +11,15 @@ import type { ObjectStore, PendingObject } from '../storage/index.js';
 import { HeaderBuffer } from './header-buffer.js';
 import type { InstanceIndex, ReceiptSource, RecordOutcome } from './ports.js';
 import { FreeSpaceGuard } from './free-space-guard.js';
+import { InflateGuard } from './inflate-guard.js';
 import { isValidUid } from './uids.js';
 
 export interface IngestLimits {
   readonly headerBufferBytes: number;
   readonly maxHeaderBytes: number;
   readonly freeSpaceWatermarkBytes: number;
+  /** A deflated dataset that inflates beyond this is refused as a decompression bomb. */
+  readonly maxInflatedBytes: number;
 }
 
 export interface IngestDependencies {
@@ -66,8 +70,8 @@ export class IngestService {
   }
 
   async begin(request: IngestRequest): Promise<Result<ObjectReceiver>> {
-    if (!isValidUid(request.sopInstanceUid) || !isValidUid(request.sopClassUid)) {
-      return err(kakuteiError('UID_INVALID', 'command SOP Class or Instance UID'));
+    if (!isValidUid(request.sopInstanceUid) || !isValidUid(request.sopClassUid) || !isValidUid(request.transferSyntaxUid)) {
+      return err(kakuteiError('UID_INVALID', 'command SOP Class, SOP Instance or Transfer Syntax UID'));
     }
     if (!(await this.freeSpace.hasRoom())) return err(kakuteiError('STORAGE_FULL'));
     const prefix = buildFileMetaHeader({
@@ -91,6 +95,7 @@ export class IngestService {
 
 class Receiver implements ObjectReceiver {
   private readonly head: HeaderBuffer;
+  private readonly inflateGuard: InflateGuard | null;
   private settled = false;
 
   constructor(
@@ -100,16 +105,19 @@ class Receiver implements ObjectReceiver {
     private readonly freeSpace: FreeSpaceGuard,
   ) {
     this.head = new HeaderBuffer(deps.limits.headerBufferBytes);
+    this.inflateGuard = request.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? new InflateGuard(deps.limits.maxInflatedBytes) : null;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     this.head.append(chunk);
-    await this.pending.write(chunk);
+    if (this.inflateGuard === null) return this.pending.write(chunk);
+    await Promise.all([this.pending.write(chunk), this.inflateGuard.write(chunk)]);
   }
 
   async abort(): Promise<void> {
     if (this.settled) return;
     this.settled = true;
+    this.inflateGuard?.dispose();
     await this.pending.discard().catch((cause: unknown) => {
       this.deps.logger.warn({ event: 'storage-error', err: cause }, 'cannot discard a partial object');
     });
@@ -122,8 +130,17 @@ class Receiver implements ObjectReceiver {
       await this.pending.discard().catch(() => undefined);
       return err(error);
     };
+    const inflated = await this.inflateGuard?.end();
+    if (inflated !== undefined && inflated !== null) return refused(inflated);
 
-    const header = await this.readHeader();
+    let header: Result<{ attributes: InstanceAttributes; faults: readonly AttributeFault[] }>;
+    try {
+      header = await this.readHeader();
+    } catch (cause) {
+      // Reading a long header back from the temporary file failed: refuse, and leave no temp file.
+      this.deps.logger.error({ event: 'storage-error', err: cause, sopInstanceUid: this.request.sopInstanceUid }, 'cannot read the header back');
+      return refused(kakuteiError('STORAGE_IO'));
+    }
     if (!header.ok) return refused(header.error);
     const { attributes, faults } = header.value;
     const identity = checkIdentity(this.request, attributes);
@@ -172,19 +189,23 @@ class Receiver implements ObjectReceiver {
   private async readHeader(): Promise<Result<{ attributes: InstanceAttributes; faults: readonly AttributeFault[] }>> {
     const fallbackCharset = this.deps.fallbackCharsetFor(this.request.source);
     const parse = (bytes: Uint8Array, complete: boolean) =>
-      readInstanceHeader({ bytes, complete, transferSyntaxUid: this.request.transferSyntaxUid, fallbackCharset });
+      readInstanceHeader({ bytes, complete, transferSyntaxUid: this.request.transferSyntaxUid, fallbackCharset, maxInflatedBytes: this.deps.limits.maxInflatedBytes });
     const kept = this.head.view();
     let result = parse(kept.bytes, kept.complete);
     // A header longer than the in-memory prefix (e.g. thousands of per-frame functional groups):
     // read a longer prefix back from the temporary file, doubling up to the configured bound.
     let length = kept.bytes.length;
+    let flushed = false;
     while (!result.ok && 'needMoreBytes' in result && result.needMoreBytes) {
       if (length >= this.deps.limits.maxHeaderBytes || length >= this.pending.contentBytes) {
         return err(kakuteiError('DATASET_UNPARSEABLE', 'header longer than the configured maximum'));
       }
+      // The store may still hold the latest chunks in its write buffer: the file has them only after a flush.
+      if (!flushed) await this.pending.flush?.();
+      flushed = true;
       length = Math.min(length * 2, this.deps.limits.maxHeaderBytes, this.pending.contentBytes);
       const prefix = await readPrefix(this.pending.tempPath, this.pending.prefixBytes, length);
-      result = parse(prefix, length >= this.pending.contentBytes);
+      result = parse(prefix, prefix.length >= this.pending.contentBytes);
     }
     if (!result.ok) return err('error' in result ? result.error : kakuteiError('DATASET_UNPARSEABLE'));
     return ok({ attributes: result.attributes, faults: result.faults });

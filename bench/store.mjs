@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// Storage benchmark: C-STORE throughput and server peak memory, Kakutei against DCMTK storescp
+// and Orthanc, on loopback. Not a test; run by hand after `npm run build`:
+//
+//   node bench/store.mjs [--rounds 3] [--ct 500] [--cr 20] [--servers kakutei,storescp,orthanc]
+//
+// See bench/README.md for what is measured and how.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+import { parseArgs } from 'node:util';
+import { ensurePrivateNetwork, median, mkdirSync, peakRssBytes, sendFiles, stopProcess, totalBytes, which, writeJson } from './lib.mjs';
+import { SERVERS } from './servers.mjs';
+
+const isolated = ensurePrivateNetwork(fileURLToPath(import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    ct: { type: 'string', default: '500' },
+    cr: { type: 'string', default: '20' },
+    servers: { type: 'string', default: 'kakutei,storescp,orthanc' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const rounds = Math.min(Math.max(Number(values.rounds), 1), 9);
+const ctCount = Math.min(Math.max(Number(values.ct), 4), 5000);
+const crCount = Math.min(Math.max(Number(values.cr), 1), 200);
+
+for (const tool of ['storescu', 'echoscu']) {
+  if (which(tool) === null) {
+    console.error(`bench: ${tool} is required (Debian package dcmtk)`);
+    process.exit(2);
+  }
+}
+
+const fixtures = resolve(HERE, '..', 'dist', 'testing', 'fixtures', 'index.js');
+const { makeCrFiles, makeCtSeries } = await import(fixtures).catch(() => {
+  console.error(`bench: ${fixtures} missing; run npm run build first`);
+  process.exit(2);
+});
+
+const work = mkdtempSync(join(tmpdir(), 'kakutei-bench-'));
+const log = (line) => process.stderr.write(`${line}\n`);
+log(`bench: work directory ${work}; private network namespace: ${isolated ? 'yes' : 'no'}`);
+
+try {
+  log(`bench: generating ${ctCount} CT (512×512) and ${crCount} CR (2000×2500) files`);
+  const ct = await makeCtSeries(join(work, 'in', 'ct'), ctCount, { rows: 512, cols: 512 });
+  const cr = await makeCrFiles(join(work, 'in', 'cr'), crCount);
+  const scenarios = [
+    { name: `CT ${ctCount} × 512², 1 association`, key: 'ct-1', files: ct, associations: 1 },
+    { name: `CR ${crCount} × 2000×2500, 1 association`, key: 'cr-1', files: cr, associations: 1 },
+    { name: `CT ${ctCount} × 512², 4 associations`, key: 'ct-4', files: ct, associations: 4 },
+  ];
+  for (const s of scenarios) s.bytes = totalBytes(s.files);
+
+  const results = {};
+  for (const key of values.servers.split(',').map((k) => k.trim()).filter((k) => k !== '')) {
+    const server = SERVERS[key];
+    if (server === undefined) {
+      log(`bench: unknown server ${key}; skipped`);
+      continue;
+    }
+    const why = server.unavailable(isolated);
+    if (why !== null) {
+      log(`bench: ${server.label} skipped: ${why}`);
+      results[key] = { skipped: why };
+      continue;
+    }
+    results[key] = {};
+    try {
+      await runScenarios(key, server, scenarios, results[key]);
+    } catch (error) {
+      log(`bench: ${server.label} failed: ${error.message}`);
+      results[key] = { skipped: `failed: ${error.message}` };
+    }
+  }
+
+  printTable(scenarios, results);
+  const stamp = new Date().toISOString().replaceAll(':', '-');
+  const out = resolve(HERE, 'out', `store-${stamp}.json`);
+  writeJson(out, { date: new Date().toISOString(), node: process.version, rounds, isolated, results });
+  log(`bench: raw numbers in ${out}`);
+} finally {
+  if (!values.keep) rmSync(work, { recursive: true, force: true });
+}
+
+async function runScenarios(key, server, scenarios, into) {
+  for (const scenario of scenarios) {
+    const runs = [];
+    for (let round = 1; round <= rounds; round++) {
+      // A fresh server and fresh, empty storage for every run: nothing cached, nothing to skip.
+      const dir = join(work, 'run', key, scenario.key, String(round));
+      mkdirSync(dir, { recursive: true });
+      const handle = await server.start(dir);
+      try {
+        const seconds = await sendFiles(handle.port, handle.ae, scenario.files, scenario.associations);
+        const peakRss = peakRssBytes(handle.proc.child.pid);
+        const stored = await handle.stored();
+        if (stored !== null && stored !== scenario.files.length) throw new Error(`${server.label} stored ${stored} of ${scenario.files.length}`);
+        runs.push({ seconds, imagesPerSecond: scenario.files.length / seconds, megabytesPerSecond: scenario.bytes / 1e6 / seconds, peakRssBytes: peakRss });
+        log(`bench: ${server.label} | ${scenario.name} | round ${round}: ${seconds.toFixed(2)} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+      } finally {
+        await stopProcess(handle.proc);
+        if (!values.keep) rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    into[scenario.key] = {
+      scenario: scenario.name,
+      files: scenario.files.length,
+      bytes: scenario.bytes,
+      runs,
+      median: {
+        seconds: median(runs.map((r) => r.seconds)),
+        imagesPerSecond: median(runs.map((r) => r.imagesPerSecond)),
+        megabytesPerSecond: median(runs.map((r) => r.megabytesPerSecond)),
+        peakRssBytes: median(runs.map((r) => r.peakRssBytes)),
+      },
+    };
+  }
+}
+
+function printTable(scenarios, results) {
+  const keys = Object.keys(results).filter((k) => results[k].skipped === undefined);
+  const rows = [['scenario', 'server', 'images/s', 'MB/s', 'peak RSS MiB']];
+  for (const s of scenarios) {
+    for (const k of keys) {
+      const m = results[k][s.key].median;
+      rows.push([s.name, SERVERS[k].label, m.imagesPerSecond.toFixed(1), m.megabytesPerSecond.toFixed(1), (m.peakRssBytes / 2 ** 20).toFixed(0)]);
+    }
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
+  console.log(line(rows[0]));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows.slice(1)) console.log(line(r));
+  if (keys.includes('kakutei')) {
+    console.log('');
+    for (const other of ['orthanc', 'storescp'].filter((k) => keys.includes(k))) {
+      for (const s of scenarios) {
+        const a = results.kakutei[s.key].median;
+        const b = results[other][s.key].median;
+        console.log(`Kakutei/${SERVERS[other].label} ${s.name}: throughput ×${(a.imagesPerSecond / b.imagesPerSecond).toFixed(2)}, peak RSS ×${(a.peakRssBytes / b.peakRssBytes).toFixed(2)}`);
+      }
+    }
+  }
+  for (const k of Object.keys(results).filter((key) => results[key].skipped !== undefined)) console.log(`${SERVERS[k].label}: skipped (${results[k].skipped})`);
+}
