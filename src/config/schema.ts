@@ -61,6 +61,8 @@ export const configSchema = z
         headerBufferBytes: z.number().int().min(64 * 1024).default(4 * 1024 * 1024),
         /** Upper bound for a header (everything before Pixel Data); longer ones are refused as unparseable. */
         maxHeaderBytes: z.number().int().min(64 * 1024).default(256 * 1024 * 1024),
+        /** A deflated dataset that inflates beyond this many bytes is refused (decompression bomb). */
+        maxInflatedBytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
       })
       .strict()
       .default({}),

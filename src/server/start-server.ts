@@ -115,6 +115,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     close: async () => {
       await http.close();
       await dimse.close();
+      await store.close();
       await index.close();
     },
   });
