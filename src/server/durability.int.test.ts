@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { readFileMeta } from '../dicom/part10/index.js';
+import { createInstanceIndex, openDatabase } from '../index/index.js';
+import { silentLogger } from '../log/index.js';
+import { acknowledgedFiles, storescu } from '../testing/dcmtk.js';
+import { makeCtSeries } from '../testing/fixtures/index.js';
+import { startKakuteiProcess } from '../testing/server-process.js';
+import { readStraceLog } from '../testing/strace-log.js';
+import { DCMTK_ENV, requireTools } from '../testing/tools.js';
+
+function datasetSha256(path: string): { sha256: string; sopInstanceUid: string } {
+  const bytes = readFileSync(path);
+  const meta = readFileMeta(bytes);
+  if (!meta.ok) throw new Error(`not a Part 10 file: ${path}`);
+  return { sha256: createHash('sha256').update(bytes.subarray(meta.value.datasetOffset)).digest('hex'), sopInstanceUid: meta.value.sopInstanceUid };
+}
+
+describe('durability of acknowledged objects', () => {
+  it('keeps every object storescu saw acknowledged across kill -9 and restart', async (t) => {
+    if (!requireTools(t, 'storescu', 'dump2dcm')) return;
+    const work = mkdtempSync(join(tmpdir(), 'kakutei-crash-'));
+    try {
+      const files = await makeCtSeries(join(work, 'ct'), 500, { rows: 256, cols: 256 });
+      const dataDir = join(work, 'data');
+      const server = await startKakuteiProcess({ dataDir });
+      let output = '';
+      const sender = spawn('storescu', ['-v', '-aec', 'KAKUTEI', '127.0.0.1', String(server.dicomPort), ...files], { env: DCMTK_ENV });
+      const senderDone = new Promise<void>((resolve) => sender.on('close', () => resolve()));
+      const killed = new Promise<void>((resolve) => {
+        const watch = (chunk: Buffer): void => {
+          output += chunk.toString('latin1');
+          // Kill the server in the middle of the run, once a good share has been acknowledged.
+          if ((output.match(/Received Store Response \(Success\)/g) ?? []).length >= 120) {
+            sender.stdout.off('data', watch);
+            sender.stderr.off('data', watch);
+            void server.kill().then(resolve);
+          }
+        };
+        sender.stdout.on('data', watch);
+        sender.stderr.on('data', watch);
+      });
+      await Promise.race([killed, senderDone]);
+      sender.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
+      sender.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
+      await senderDone;
+      const acknowledged = acknowledgedFiles(output);
+      assert.ok(acknowledged.length >= 120 && acknowledged.length < 500, `killed mid-run (${acknowledged.length} acknowledged)`);
+
+      // Restart on the same data: start-up recovery must not lose or alter anything.
+      const restarted = await startKakuteiProcess({ dataDir });
+      await restarted.stop();
+      const database = await openDatabase(join(dataDir, 'kakutei.sqlite'), silentLogger());
+      try {
+        const index = createInstanceIndex(database);
+        for (const file of acknowledged) {
+          const expected = datasetSha256(file);
+          const row = await index.getInstanceBySopInstanceUid(expected.sopInstanceUid);
+          assert.ok(row, `acknowledged ${file} is indexed`);
+          assert.equal(row.sha256, expected.sha256);
+          const stored = join(dataDir, 'objects', 'sha256', expected.sha256.slice(0, 2), expected.sha256);
+          assert.equal(datasetSha256(stored).sha256, expected.sha256, `stored bytes of ${file} match`);
+        }
+      } finally {
+        await database.close();
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('orders file fsync → link → directory fsync → index commit → response, per object (strace)', async (t) => {
+    if (!requireTools(t, 'storescu', 'dump2dcm', 'strace')) return;
+    const work = mkdtempSync(join(tmpdir(), 'kakutei-strace-'));
+    try {
+      const files = await makeCtSeries(join(work, 'ct'), 3, { rows: 64, cols: 64 });
+      const dataDir = join(work, 'data');
+      const traceFile = join(work, 'trace.txt');
+      const server = await startKakuteiProcess({
+        dataDir,
+        wrapper: ['strace', '-f', '-y', '-qq', '-e', 'trace=fsync,fdatasync,link,linkat,rename,renameat,renameat2,write,writev', '-o', traceFile],
+        startTimeoutMs: 60_000,
+      });
+      const result = await storescu(server.dicomPort, files);
+      await server.stop();
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.equal(acknowledgedFiles(result.stdout + result.stderr).length, 3);
+
+      const calls = readStraceLog(traceFile);
+      const objects = join(dataDir, 'objects');
+      // A C-STORE-RSP is a P-DATA-TF PDU (type 0x04) written to the association's TCP socket.
+      const responses = calls
+        .map((call, position) => ({ call, position }))
+        .filter(({ call }) => /^(write|writev)$/.test(call.name) && /<(TCP[^>]*|socket:\[\d+\])>/.test(call.args) && /"\\4\\0/.test(call.args));
+      const links = calls.map((call, position) => ({ call, position })).filter(({ call }) => /^link(at)?$/.test(call.name) && call.args.includes(`${objects}/sha256/`));
+      assert.equal(links.length, 3, 'one exclusive link per object');
+      assert.equal(responses.length, 3, 'one C-STORE response per object');
+      let previousResponse = -1;
+      links.forEach(({ call: link, position: linkAt }, n) => {
+        const temp = /"([^"]+\/tmp\/[^"]+)"/.exec(link.args)?.[1];
+        const final = /"([^"]+\/sha256\/[^"]+)"[^"]*$/.exec(link.args)?.[1];
+        assert.ok(temp && final, link.args);
+        const finalDir = final.slice(0, final.lastIndexOf('/'));
+        const find = (from: number, to: number, predicate: (args: string, name: string) => boolean): number => {
+          for (let i = from; i < to; i++) if (predicate(calls[i]!.args, calls[i]!.name)) return i;
+          return -1;
+        };
+        const fileSync = find(previousResponse + 1, linkAt, (args, name) => /^f(data)?sync$/.test(name) && args.includes(`<${temp}>`));
+        const dirSync = find(linkAt + 1, calls.length, (args, name) => /^f(data)?sync$/.test(name) && args.includes(`<${finalDir}>`));
+        const commit = find(dirSync + 1, calls.length, (args, name) => /^f(data)?sync$/.test(name) && /kakutei\.sqlite(-wal)?>/.test(args));
+        const response = responses[n]!.position;
+        assert.ok(fileSync >= 0, `object ${n}: the temp file is fsynced before it is linked`);
+        assert.ok(dirSync > linkAt, `object ${n}: the directory is fsynced after the link`);
+        assert.ok(commit > dirSync, `object ${n}: the index commit (WAL sync) follows the directory fsync`);
+        assert.ok(response > commit, `object ${n}: the response is sent only after the commit`);
+        previousResponse = response;
+      });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readFileMeta } from '../dicom/part10/index.js';
+import { createInstanceIndex, openDatabase } from '../index/index.js';
+import type { SqlInstanceIndex } from '../index/index.js';
+import { createTestDatabase, testDialects } from '../index/testing/test-databases.js';
+import type { TestDatabase } from '../index/testing/test-databases.js';
+import { silentLogger } from '../log/index.js';
+import { acknowledgedFiles, run, storescu } from '../testing/dcmtk.js';
+import { sendFiles } from '../testing/send.js';
+import { makeFixtureSet } from '../testing/fixtures/index.js';
+import type { FixtureFile } from '../testing/fixtures/index.js';
+import { startKakuteiProcess } from '../testing/server-process.js';
+import type { KakuteiProcess } from '../testing/server-process.js';
+import { hasTool, requireTools } from '../testing/tools.js';
+
+/** The dataset bytes of a Part 10 file: what Kakutei must keep bit for bit. */
+export function datasetOf(path: string): Buffer {
+  const bytes = readFileSync(path);
+  const meta = readFileMeta(bytes);
+  if (!meta.ok) throw new Error(`not a Part 10 file: ${path}`);
+  return bytes.subarray(meta.value.datasetOffset);
+}
+
+export function storedPath(dataDir: string, sha256: string): string {
+  return join(dataDir, 'objects', 'sha256', sha256.slice(0, 2), sha256);
+}
+
+const tools = ['storescu', 'echoscu', 'dump2dcm', 'dcmdump', 'dciodvfy'];
+
+const dialects = await testDialects();
+
+for (const { dialect, skip } of dialects) describe(`C-ECHO and C-STORE with DCMTK against kakutei serve (${dialect})`, { skip }, () => {
+  let work: string;
+  let server: KakuteiProcess | null = null;
+  let fixtures: FixtureFile[] = [];
+  let database: TestDatabase | null = null;
+  // The same integration tests for both index backends: the server process is pointed at a fresh
+  // database; the test reads the index through its own connection.
+  const openIndex = async (): Promise<{ index: SqlInstanceIndex; close: () => Promise<void> }> => {
+    if (database !== null) return { index: createInstanceIndex(database.db), close: () => Promise.resolve() };
+    const db = await openDatabase(join(work, 'data', 'kakutei.sqlite'), silentLogger());
+    return { index: createInstanceIndex(db), close: () => db.close() };
+  };
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'kakutei-interop-'));
+    if (!tools.every(hasTool)) return;
+    if (dialect === 'postgres') database = await createTestDatabase('postgres');
+    fixtures = await makeFixtureSet(join(work, 'fixtures'));
+    // storescu calls as TESTSCU; like an old device, one fixture sends Shift_JIS undeclared.
+    const config = join(work, 'kakutei.yaml');
+    writeFileSync(config, 'dicom:\n  fallbackCharacterSets:\n    TESTSCU: shift_jis\n');
+    server = await startKakuteiProcess({
+      dataDir: join(work, 'data'),
+      args: ['--config', config],
+      ...(database === null ? {} : { env: { KAKUTEI_DATABASE_URL: database.url } }),
+    });
+  });
+  after(async () => {
+    await server?.stop();
+    await database?.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('answers echoscu', async (t) => {
+    if (!requireTools(t, ...tools)) return;
+    const result = await run('echoscu', ['-aec', 'KAKUTEI', '127.0.0.1', String(server!.dicomPort)]);
+    assert.equal(result.code, 0, result.stderr);
+  });
+
+  it('stores every fixture sent by storescu, bit for bit, with the index right', async (t) => {
+    if (!requireTools(t, ...tools)) return;
+    const sent = await sendFiles(server!.dicomPort, fixtures);
+    assert.deepEqual([...sent.acknowledged].sort(), fixtures.map((fixture) => fixture.path).sort(), sent.log);
+
+    const { index, close } = await openIndex();
+    try {
+      for (const fixture of fixtures) {
+        const row = await index.getInstanceBySopInstanceUid(fixture.sopInstanceUid);
+        assert.ok(row, `${fixture.name} indexed`);
+        assert.equal(row.transferSyntaxUid, fixture.transferSyntaxUid, fixture.name);
+        assert.equal(row.lossy, fixture.lossy, `${fixture.name} lossy flag`);
+        const dataset = datasetOf(fixture.path);
+        const sha256 = createHash('sha256').update(dataset).digest('hex');
+        assert.equal(row.sha256, sha256, `${fixture.name} dataset stored bit for bit`);
+        assert.deepEqual(datasetOf(storedPath(join(work, 'data'), sha256)), dataset, fixture.name);
+        if (fixture.expected?.patientNameIdeographic !== undefined) {
+          assert.equal(row.headerPatient.patientName?.ideographic, fixture.expected.patientNameIdeographic, `${fixture.name} 漢字`);
+        }
+        if (fixture.expected?.patientNamePhonetic !== undefined) {
+          assert.equal(row.headerPatient.patientName?.phonetic, fixture.expected.patientNamePhonetic, `${fixture.name} かな`);
+        }
+        if (fixture.expected?.patientNameAlphabetic !== undefined) {
+          assert.equal(row.headerPatient.patientName?.alphabetic, fixture.expected.patientNameAlphabetic, `${fixture.name} alphabetic`);
+        }
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  it('writes files that dciodvfy reads as valid Part 10 objects', async (t) => {
+    if (!requireTools(t, ...tools)) return;
+    // dicom3tools does not know HTJ2K (PS3.5 2023+) and reads its fragments as native pixel data.
+    const images = fixtures.filter((fixture) => (fixture.modality === 'CT' || fixture.modality === 'MR') && !fixture.transferSyntaxUid.startsWith('1.2.840.10008.1.2.4.20'));
+    assert.ok(images.length > 0);
+    for (const fixture of images) {
+      const sha256 = createHash('sha256').update(datasetOf(fixture.path)).digest('hex');
+      const check = await run('dciodvfy', ['-filename', storedPath(join(work, 'data'), sha256)]);
+      const output = check.stdout + check.stderr;
+      assert.doesNotMatch(output, /^Error - /m, `${fixture.name}: ${output}`);
+    }
+  });
+
+  it('answers a resend of the same bytes with success and no second copy', async (t) => {
+    if (!requireTools(t, ...tools)) return;
+    const fixture = fixtures[0]!;
+    const result = await storescu(server!.dicomPort, [fixture.path, fixture.path], ['-R']);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(acknowledgedFiles(result.stdout + result.stderr).length, 2);
+    const { index, close } = await openIndex();
+    try {
+      assert.equal(await index.countInstances(), fixtures.length);
+      assert.equal((await index.listConflicts()).length, 0);
+    } finally {
+      await close();
+    }
+  });
+});
