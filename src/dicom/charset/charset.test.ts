@@ -154,6 +154,55 @@ describe('broken input never throws', () => {
   });
 });
 
+describe('control bytes are faults (PS3.5 §6.1.2.3: only TAB, LF, FF, CR and ESC)', () => {
+  it('regression: DEL inside JIS X 0208 (ESC $ B 7F 7F) is invalid, not two DEL characters', () => {
+    const r = decodeDicomText(hex('1b 24 42 7f 7f 1b 28 42'), '\\ISO 2022 IR 87');
+    assert.deepEqual(r, { text: '\ufffd\ufffd', fault: 'CHARSET_INVALID_BYTES' });
+  });
+
+  it('regression: a C0 control inside a JIS X 0208 run is invalid, and the pair it splits too', () => {
+    // 山 (3B 33), 0x01, 田 (45 44): the control alone is replaced. Then DEL splitting the pair 45 44.
+    const r = decodeDicomText(hex('1b 24 42 3b 33 01 45 44 1b 28 42'), '\\ISO 2022 IR 87');
+    assert.deepEqual(r, { text: '山\ufffd田', fault: 'CHARSET_INVALID_BYTES' });
+    assert.equal(decodeDicomText(hex('1b 24 42 3b 33 45 7f 44 1b 28 42'), '\\ISO 2022 IR 87').fault, 'CHARSET_INVALID_BYTES');
+  });
+
+  it('regression: DEL inside JIS X 0212 is invalid', () => {
+    assert.equal(decodeDicomText(hex('1b 24 28 44 7f 7f 1b 28 42'), '\\ISO 2022 IR 87\\ISO 2022 IR 159').fault, 'CHARSET_INVALID_BYTES');
+  });
+
+  it('regression: DEL and C0 controls in the single-byte G0 sets of an ISO 2022 value are invalid', () => {
+    // ASCII after ESC ( B, and JIS X 0201 romaji after ESC ( J.
+    for (const bytes of ['41 7f 1b 24 42 3b 33 1b 28 42', '1b 24 42 3b 33 1b 28 42 41 07 42', '1b 24 42 3b 33 1b 28 4a 41 7f']) {
+      const r = decodeDicomText(hex(bytes), 'ISO 2022 IR 13\\ISO 2022 IR 87');
+      assert.equal(r.fault, 'CHARSET_INVALID_BYTES', bytes);
+      assert.ok(r.text.includes('\ufffd') && !r.text.includes('\x7f') && !r.text.includes('\x07'), bytes);
+    }
+  });
+
+  it('regression: C1 bytes (0x80–0x9F) are not G1 characters in an ISO 2022 value', () => {
+    assert.deepEqual(decodeDicomText(hex('4a 85'), 'ISO 2022 IR 100'), { text: 'J\ufffd', fault: 'CHARSET_INVALID_BYTES' });
+    // Two-byte G1 (KS X 1001): a lone 0xA0 or 0xFF is not silently dropped.
+    for (const bytes of ['1b 24 29 43 41 a0', '1b 24 29 43 41 ff', '1b 24 29 43 41 85']) {
+      assert.deepEqual(decodeDicomText(hex(bytes), '\\ISO 2022 IR 149'), { text: 'A\ufffd', fault: 'CHARSET_INVALID_BYTES' }, bytes);
+    }
+  });
+
+  it('regression: DEL and C0 controls in plain single-byte text are invalid, and replaced', () => {
+    for (const charset of [null, 'ISO_IR 100', 'ISO_IR 192', '\\ISO 2022 IR 87']) {
+      assert.deepEqual(decodeDicomText(hex('41 7f 42'), charset), { text: 'A\ufffdB', fault: 'CHARSET_INVALID_BYTES' }, String(charset));
+      assert.deepEqual(decodeDicomText(hex('41 00 42'), charset), { text: 'A\ufffdB', fault: 'CHARSET_INVALID_BYTES' }, String(charset));
+    }
+    assert.deepEqual(decodeDicomText(hex('4a e9 1f'), 'ISO_IR 100'), { text: 'Jé\ufffd', fault: 'CHARSET_INVALID_BYTES' });
+  });
+
+  it('TAB, LF, FF, CR, space and trailing NUL padding stay valid', () => {
+    assert.deepEqual(decodeDicomText(hex('41 09 42 0d 0a 43 0c 20 00 00'), 'ISO_IR 100', { delimiters: 'text' }), { text: 'A\tB\r\nC\f \0\0', fault: null });
+    const jis = decodeDicomText(hex('1b 24 42 3b 33 1b 28 42 0d 0a 41 00'), '\\ISO 2022 IR 87', { delimiters: 'text' });
+    assert.deepEqual(jis, { text: '山\r\nA\0', fault: null });
+  });
+});
+
 describe('splitPersonName', () => {
   it('keeps multiple values joined per group', () => {
     assert.deepEqual(splitPersonName('A^B=甲^乙\\C^D'), { alphabetic: 'A^B\\C^D', ideographic: '甲^乙\\', phonetic: '\\' });

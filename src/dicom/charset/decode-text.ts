@@ -4,7 +4,7 @@
  */
 import { resolveCharset, type TextCharset } from './character-sets.js';
 import { decodeLatin1, type TextDecoders } from './decoders.js';
-import { decodeIso2022, type DelimiterSet } from './iso2022.js';
+import { decodeIso2022, isForbiddenControl, type DelimiterSet } from './iso2022.js';
 
 export type CharsetFaultCode =
   /** Bytes invalid in the declared repertoire, broken or undeclared escape sequences. */
@@ -40,17 +40,39 @@ function decodeUndeclared(bytes: Uint8Array, charset: TextCharset, decoders: Tex
   return { text, fault: 'CHARSET_INVALID_BYTES' };
 }
 
+/**
+ * Replaces the controls no DICOM repertoire has by U+FFFD (a NUL must not reach the index); trailing
+ * NULs are padding. Every encoding DICOM names outside ISO 2022 keeps bytes below 0x20 and 0x7F out
+ * of its multi-byte characters, so these characters in the decoded text are exactly those bytes.
+ */
+function withoutForbiddenControls(decoded: DecodedText): DecodedText {
+  const { text } = decoded;
+  let bodyEnd = text.length;
+  while (bodyEnd > 0 && text.charCodeAt(bodyEnd - 1) === 0) bodyEnd--;
+  let first = 0;
+  while (first < bodyEnd && !isForbiddenControl(text.charCodeAt(first))) first++;
+  if (first === bodyEnd) return decoded;
+  let cleaned = text.slice(0, first);
+  for (let i = first; i < bodyEnd; i++) cleaned += isForbiddenControl(text.charCodeAt(i)) ? '\ufffd' : text[i]!;
+  return { text: cleaned + text.slice(bodyEnd), fault: 'CHARSET_INVALID_BYTES' };
+}
+
 export function decodeText(
   bytes: Uint8Array,
   charset: TextCharset,
   delimiters: DelimiterSet,
   decoders: TextDecoders,
 ): DecodedText {
-  if (isPlainAscii(bytes)) return { text: decodeLatin1(bytes), fault: null };
-  if (charset.mode === 'iso2022') {
+  if (charset.mode === 'iso2022' && !isPlainAscii(bytes)) {
+    // The ISO 2022 decoder checks controls itself, in whichever set is invoked.
     const r = decodeIso2022(bytes, charset, delimiters, decoders);
     return { text: r.text, fault: r.invalid ? 'CHARSET_INVALID_BYTES' : null };
   }
+  return withoutForbiddenControls(decodeSingleCodec(bytes, charset, delimiters, decoders));
+}
+
+function decodeSingleCodec(bytes: Uint8Array, charset: TextCharset, delimiters: DelimiterSet, decoders: TextDecoders): DecodedText {
+  if (isPlainAscii(bytes)) return { text: decodeLatin1(bytes), fault: null };
   const codec = charset.codec;
   if (codec.kind === 'ascii') {
     // ISO 2022 escapes with nothing declared: a common device mistake; decode them and flag it.

@@ -23,6 +23,21 @@ function isControlReset(byte: number): boolean {
   return byte === 0x0d || byte === 0x0a || byte === 0x0c || byte === 0x09;
 }
 
+/**
+ * C0 controls and DEL that no DICOM text may carry: the default repertoire allows only TAB, LF, FF,
+ * CR and ESC among the controls (PS3.5 §6.1.2.3, §6.2), and DEL belongs to no character set.
+ */
+export function isForbiddenControl(byte: number): boolean {
+  return byte === 0x7f || (byte < 0x20 && byte !== ESC && !isControlReset(byte));
+}
+
+/** Where a run of NULs up to the end of the value begins: padding (a common device habit, trimmed later). */
+function trailingNulPaddingStart(bytes: Uint8Array): number {
+  let start = bytes.length;
+  while (start > 0 && bytes[start - 1] === 0x00) start--;
+  return start;
+}
+
 function isDelimiter(byte: number, delimiters: DelimiterSet): boolean {
   if (delimiters === 'text') return false;
   if (byte === 0x5c) return true;
@@ -51,6 +66,7 @@ export function decodeIso2022(
   let invalid = false;
   let out = '';
   let i = 0;
+  const paddingStart = trailingNulPaddingStart(bytes);
 
   const decodeDoubleByteRun = (): void => {
     // Collect consecutive 0x21–0x7E pairs and decode them at once through EUC-JP, in which JIS X 0208
@@ -82,7 +98,8 @@ export function decodeIso2022(
 
   const decodeGr = (): void => {
     const b = bytes[i]!;
-    if (g1 === null) {
+    // 0x80–0x9F is the C1 control area in 8-bit ISO 2022 (PS3.5 §6.1.2.5.1), never a G1 character.
+    if (g1 === null || b < 0xa0) {
       out += REPLACEMENT;
       invalid = true;
       i++;
@@ -107,12 +124,19 @@ export function decodeIso2022(
     }
     let end = i;
     while (end < bytes.length && bytes[end]! >= 0xa1 && bytes[end]! <= 0xfe) end++;
+    if (end === i) {
+      // 0xA0 or 0xFF: outside a 94×94 two-byte set.
+      out += REPLACEMENT;
+      invalid = true;
+      i++;
+      return;
+    }
     if ((end - i) % 2 === 1) invalid = true;
     const r = decoders.decode(g1.label, bytes.subarray(i, end - ((end - i) % 2)));
     if (r.invalid) invalid = true;
     out += r.text;
     if ((end - i) % 2 === 1) out += REPLACEMENT;
-    i = Math.max(end, i + 1);
+    i = end;
   };
 
   while (i < bytes.length) {
@@ -138,7 +162,14 @@ export function decodeIso2022(
       continue;
     }
     if (b < 0x21 || b === 0x7f) {
-      // Space and controls are the same in every set; CR/LF/FF/TAB end a run (PS3.5 §6.1.2.5.3).
+      // Space and controls are the same in every set, single- or two-byte; CR/LF/FF/TAB end a run
+      // (PS3.5 §6.1.2.5.3). Other controls and DEL are invalid whichever set is in G0.
+      if (isForbiddenControl(b) && i < paddingStart) {
+        out += REPLACEMENT;
+        invalid = true;
+        i++;
+        continue;
+      }
       if (isControlReset(b)) {
         g0 = charset.initialG0;
         g1 = charset.initialG1;

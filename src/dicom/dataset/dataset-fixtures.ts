@@ -3,6 +3,7 @@
  * the three uncompressed encodings, including deliberately malformed ones. Not for production
  * writing — it trusts its input.
  */
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 
 export interface FixtureElement {
   readonly tag: number;
@@ -112,3 +113,15 @@ export const el = (tag: number, vr: string, value: FixtureElement['value'], extr
   value,
   ...extra,
 });
+
+/**
+ * Deflated Explicit VR Little Endian bytes (PS3.5 §A.5): `head` followed by `zeroMebibytes` MiB of
+ * zeros, without building the zeros. One compressed MiB of zeros ended by a sync flush (byte-aligned,
+ * not final, referring back only within itself) is repeated, and an empty final block ends the
+ * stream (RFC 1951 §3.2.3).
+ */
+export function deflateFollowedByZeros(head: Uint8Array, zeroMebibytes: number): Uint8Array {
+  const syncFlush = { finishFlush: zlibConstants.Z_SYNC_FLUSH };
+  const zeros = deflateRawSync(Buffer.alloc(1024 * 1024), syncFlush);
+  return Buffer.concat([deflateRawSync(head, syncFlush), ...new Array<Buffer>(zeroMebibytes).fill(zeros), deflateRawSync(Buffer.alloc(0))]);
+}

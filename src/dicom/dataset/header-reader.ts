@@ -3,11 +3,11 @@
  * only (BAD-INPUTS.md): refuse what is structurally unsafe, or return the attributes with a fault
  * for every value that is merely wrong.
  */
-import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { kakuteiError, type KakuteiError } from '../../errors/index.js';
 import { resolveCharset, TextDecoders } from '../charset/index.js';
 import { transferSyntaxOf } from '../dictionary/transfer-syntaxes.js';
-import { tagToString, walkDataset, type CapturedItem, type WalkSyntax } from './element-walker.js';
+import { DEFAULT_MAX_INFLATED_HEADER_BYTES, walkDeflatedDataset } from './deflated-header.js';
+import { tagToString, walkDataset, type CapturedItem, type WalkResult, type WalkSyntax } from './element-walker.js';
 import { HEADER_SCHEMA, TAG } from './header-tags.js';
 import type { AttributeFault, FramePosition, InstanceAttributes } from './instance-attributes.js';
 import { checkPixelData } from './pixel-checks.js';
@@ -21,34 +21,40 @@ export interface HeaderReadInput {
   readonly transferSyntaxUid: string;
   /** WHATWG label used when no character set is declared but non-ASCII bytes occur (e.g. `shift_jis`). */
   readonly fallbackCharset?: string | null;
-  /** Cap on the inflated size of a deflated dataset (decompression bombs). */
+  /**
+   * Deflated datasets: cap on the inflated size of the header (everything before Pixel Data), the
+   * only part the reader inflates. Beyond it: DECOMPRESSION_BOMB. Default 64 MiB.
+   */
+  readonly maxInflatedHeaderBytes?: number;
+  /**
+   * Cap on the inflated size of a whole deflated dataset. The reader never inflates past the
+   * header, so this only lowers the header cap when it is the smaller; the whole stream is guarded
+   * where it arrives (`src/ingest/inflate-guard.ts`).
+   */
   readonly maxInflatedBytes?: number;
 }
 
 export type HeaderReadResult =
-  | { readonly ok: true; readonly attributes: InstanceAttributes; readonly faults: AttributeFault[] }
+  | {
+      readonly ok: true;
+      readonly attributes: InstanceAttributes;
+      readonly faults: AttributeFault[];
+      /** Deflated datasets only: how many inflated bytes the reader held to read the header. */
+      readonly inflatedBytes?: number;
+    }
   /** The header does not end within the prefix: read more of the object and call again. */
   | { readonly ok: false; readonly needMoreBytes: true }
   | { readonly ok: false; readonly needMoreBytes: false; readonly error: KakuteiError };
 
+/** The whole-stream cap the ingest core uses by default (kept for callers that pass it on). */
 export const DEFAULT_MAX_INFLATED_BYTES = 256 * 1024 * 1024;
+export { DEFAULT_MAX_INFLATED_HEADER_BYTES };
 
 const refuse = (error: KakuteiError): HeaderReadResult => ({ ok: false, needMoreBytes: false, error });
 
-function inflate(input: HeaderReadInput): Uint8Array | HeaderReadResult {
-  const maxOutputLength = input.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
-  try {
-    // A prefix ends mid-stream: SYNC_FLUSH returns what inflates so far instead of failing.
-    const finishFlush = input.complete ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH;
-    return inflateRawSync(input.bytes, { maxOutputLength, finishFlush });
-  } catch (error) {
-    if (error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      return refuse(kakuteiError('DECOMPRESSION_BOMB', `deflated dataset inflates beyond ${maxOutputLength} bytes`));
-    }
-    const zlibCode = (error as { code?: string }).code;
-    if (zlibCode === 'Z_BUF_ERROR') return refuse(kakuteiError('DATASET_TRUNCATED', 'the deflated stream ends early'));
-    return refuse(kakuteiError('DATASET_UNPARSEABLE', 'the deflated stream is corrupt'));
-  }
+/** The smaller of the two caps that bound a deflated header. */
+function headerInflateLimit(input: HeaderReadInput): number {
+  return Math.min(input.maxInflatedHeaderBytes ?? DEFAULT_MAX_INFLATED_HEADER_BYTES, input.maxInflatedBytes ?? Number.POSITIVE_INFINITY);
 }
 
 export function readInstanceHeader(input: HeaderReadInput): HeaderReadResult {
@@ -57,13 +63,16 @@ export function readInstanceHeader(input: HeaderReadInput): HeaderReadResult {
   // (PS3.5 §10), so an unknown compressed syntax can still be read; whether it is accepted is the
   // caller's decision.
   const syntax: WalkSyntax = { explicitVr: ts?.explicitVr ?? true, littleEndian: ts?.littleEndian ?? true };
-  let bytes = input.bytes;
+  let walk: WalkResult;
+  let inflatedBytes: number | null = null;
   if (ts?.deflated === true) {
-    const inflated = inflate(input);
-    if (!(inflated instanceof Uint8Array)) return inflated;
-    bytes = inflated;
+    const deflated = walkDeflatedDataset(input.bytes, input.complete, HEADER_SCHEMA, headerInflateLimit(input));
+    if (!('walk' in deflated)) return refuse(deflated);
+    walk = deflated.walk;
+    inflatedBytes = deflated.inflatedBytes;
+  } else {
+    walk = walkDataset(input.bytes, syntax, HEADER_SCHEMA, input.complete);
   }
-  const walk = walkDataset(bytes, syntax, HEADER_SCHEMA, input.complete);
   if (!walk.ok) {
     if (walk.failure === 'need-more-bytes') return { ok: false, needMoreBytes: true };
     return refuse(kakuteiError(walk.failure === 'truncated' ? 'DATASET_TRUNCATED' : 'DATASET_UNPARSEABLE', walk.detail));
@@ -162,7 +171,7 @@ export function readInstanceHeader(input: HeaderReadInput): HeaderReadResult {
     ...geometry,
     hasPixelData: walk.pixelData !== null,
   };
-  return { ok: true, attributes, faults };
+  return { ok: true, attributes, faults, ...(inflatedBytes === null ? {} : { inflatedBytes }) };
 }
 
 /**
