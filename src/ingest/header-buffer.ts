@@ -1,9 +1,11 @@
 /**
  * Keeps the first bytes of a dataset as they stream in, so its header can be read without going
  * back to disk. Only a bounded prefix is kept: a 1 GB multi-frame object costs `capacityBytes`.
+ * Chunks are kept by reference and joined once, when the header is read: the network layer hands
+ * over views of buffers it never reuses.
  */
 export class HeaderBuffer {
-  private buffer: Buffer | null = null;
+  private readonly chunks: Uint8Array[] = [];
   private length = 0;
   private truncated = false;
 
@@ -13,25 +15,30 @@ export class HeaderBuffer {
     if (this.truncated) return;
     const room = this.capacityBytes - this.length;
     if (chunk.length > room) this.truncated = true;
-    const take = Math.min(room, chunk.length);
-    if (take === 0) return;
-    this.ensure(this.length + take);
-    (this.buffer as Buffer).set(take === chunk.length ? chunk : chunk.subarray(0, take), this.length);
-    this.length += take;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (kept.length === 0) return;
+    this.chunks.push(kept);
+    this.length += kept.length;
   }
 
-  /** The kept prefix; `complete` when it is the whole dataset. */
-  view(): { readonly bytes: Uint8Array; readonly complete: boolean } {
-    return { bytes: this.buffer === null ? new Uint8Array(0) : this.buffer.subarray(0, this.length), complete: !this.truncated };
+  get keptBytes(): number {
+    return this.length;
   }
 
-  private ensure(size: number): void {
-    if (this.buffer !== null && this.buffer.length >= size) return;
-    // Grow geometrically from 256 KiB so a typical CT header costs one or two allocations.
-    let capacity = Math.max(256 * 1024, this.buffer?.length ?? 0);
-    while (capacity < size) capacity *= 2;
-    const next = Buffer.allocUnsafe(Math.min(capacity, this.capacityBytes));
-    if (this.buffer !== null) this.buffer.copy(next, 0, 0, this.length);
-    this.buffer = next;
+  /**
+   * At least `minBytes` of the kept prefix (or all of it), contiguous; `complete` when it is the
+   * whole dataset. Joins chunks only when the first ones are too short.
+   */
+  prefix(minBytes: number): { readonly bytes: Uint8Array; readonly complete: boolean } {
+    let joined = 0;
+    let count = 0;
+    while (count < this.chunks.length && joined < minBytes) joined += (this.chunks[count++] as Uint8Array).length;
+    const complete = !this.truncated && count === this.chunks.length;
+    if (count === 0) return { bytes: new Uint8Array(0), complete };
+    if (count === 1) return { bytes: this.chunks[0] as Uint8Array, complete };
+    const bytes = Buffer.concat(this.chunks.slice(0, count), joined);
+    // Keep the joined prefix as one chunk so that a longer request does not join it again.
+    this.chunks.splice(0, count, bytes);
+    return { bytes, complete };
   }
 }
