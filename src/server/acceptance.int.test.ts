@@ -81,6 +81,19 @@ describe('who may associate, and for what', () => {
     });
   });
 
+  it('answers A700 below the free-space watermark, stores nothing and keeps the association', async () => {
+    await withServer({ storage: { freeSpaceWatermarkBytes: Number.MAX_SAFE_INTEGER } }, async (server) => {
+      const association = await associate(server.dicomPort, 'CT01', 'KAKUTEI', [VERIFICATION, CT_IMAGE_STORAGE]);
+      assert.ok(association.ok);
+      const stored = await association.value.store({ sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: '1.2.3.4.5', transferSyntaxUid: EXPLICIT_LE, dataset: new Uint8Array(64) });
+      assert.ok(stored.ok);
+      assert.equal(stored.value.status, 0xa700);
+      const echo = await association.value.echo();
+      assert.ok(echo.ok, 'the association is still usable');
+      await association.value.release();
+    });
+  });
+
   it('accepts a private SOP class only when configured', async () => {
     await withServer({}, async (server) => {
       const association = await associate(server.dicomPort, 'CT01', 'KAKUTEI', [VERIFICATION, PRIVATE_CLASS]);

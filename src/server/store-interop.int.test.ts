@@ -104,6 +104,17 @@ for (const { dialect, skip } of dialects) describe(`C-ECHO and C-STORE with DCMT
     }
   });
 
+  it('logs identifiers, never patient names', (t) => {
+    if (!requireTools(t, ...tools)) return;
+    const names = fixtures.flatMap((fixture) => [fixture.expected?.patientNameIdeographic, fixture.expected?.patientNamePhonetic, fixture.expected?.patientNameAlphabetic]);
+    const logText = JSON.stringify(server!.logs);
+    assert.ok(server!.logs.some((entry) => entry['event'] === 'c-store'), 'stores were logged');
+    for (const name of names) {
+      if (name === undefined || name.length < 2) continue;
+      for (const part of name.split(/[\^=]/).filter((piece) => piece.length >= 2)) assert.ok(!logText.includes(part), `a log line carries part of a patient name (${part.length} chars)`);
+    }
+  });
+
   it('writes files that dciodvfy reads as valid Part 10 objects', async (t) => {
     if (!requireTools(t, ...tools)) return;
     // dicom3tools does not know HTJ2K (PS3.5 2023+) and reads its fragments as native pixel data.
