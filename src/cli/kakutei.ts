@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { runPeer } from './peer.js';
 import { runServe } from './serve.js';
+import { runUser } from './user.js';
+import { runVerify } from './verify.js';
 import { EXIT_USAGE, usageError } from './usage.js';
 
 // libuv's thread pool (default 4 threads) runs every fsync, and an fsync holds its thread for the
@@ -14,6 +17,9 @@ Usage: kakutei <command> [options]
 
 Commands:
   serve     run the server (DICOM + HTTP); logs JSON lines to stdout
+  user      add a user (user add --username U --role ROLE … --password-stdin)
+  peer      register, list and remove remote DICOM AEs (peer add|list|remove)
+  verify    check stored objects against their hashes and the audit trail's chain and checkpoints
 
 Every command takes --data DIR and --config FILE; "kakutei <command> --help" describes it.
 Exit codes: 0 ok, 1 failure, 2 wrong usage.
@@ -24,6 +30,12 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return runServe(rest);
+    case 'user':
+      return runUser(rest);
+    case 'peer':
+      return runPeer(rest);
+    case 'verify':
+      return runVerify(rest);
     case undefined:
     case '--help':
     case '-h':

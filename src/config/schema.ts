@@ -13,6 +13,51 @@ const aeTitle = z
 
 const port = z.number().int().min(0).max(65535);
 
+/** A remote application entity (INTERFACES.md `kakutei peer add`); `host` null = any address. */
+const peerSchema = z
+  .object({
+    aeTitle,
+    host: z.string().min(1).nullable().default(null),
+    port: port.nullable().default(null),
+    name: z.string().min(1).max(64).nullable().default(null),
+    allow: z.array(z.enum(['echo', 'store', 'query', 'retrieve', 'commit'])).min(1),
+    /** Subject DN the peer's TLS client certificate must carry, when DICOM TLS is on. */
+    tlsCertificateSubject: z.string().min(1).nullable().default(null),
+  })
+  .strict();
+
+const roleName = z.enum(['technologist', 'chief-technologist', 'physician', 'admin', 'auditor', 'maintenance']);
+
+/** Identity and access control (issue 3; docs/ACCESS.md). */
+const authSchema = z
+  .object({
+    /** Shortest accepted password, in characters. */
+    passwordMinLength: z.number().int().min(8).max(256).default(12),
+    /** Days after which a password must be changed; null = never expires. */
+    passwordExpiryDays: z.number().int().min(1).nullable().default(null),
+    /** Consecutive failed logins that lock an account… */
+    lockoutThreshold: z.number().int().min(1).max(100).default(5),
+    /** …for this many minutes. */
+    lockoutMinutes: z.number().int().min(1).default(15),
+    /** A session unused this long ends (minutes). */
+    sessionIdleMinutes: z.number().int().min(1).default(15),
+    /** A session ends this long after login whatever its use (minutes). */
+    sessionAbsoluteMinutes: z.number().int().min(1).default(12 * 60),
+    /** How long a re-authentication covers sensitive operations (minutes). */
+    reauthenticationMinutes: z.number().int().min(1).max(60).default(5),
+    /** Roles whose users must present a TOTP second factor (RFC 6238) at login. */
+    totpRequiredForRoles: z.array(roleName).default([]),
+    /** true: users without a recorded required training cannot log in. */
+    requireTraining: z.boolean().default(false),
+    /** Courses every user must have completed when `requireTraining` is on; [] = any one record. */
+    requiredTrainingCourses: z.array(z.string().min(1).max(200)).default([]),
+    /** true: a maintenance session is active only once an admin has approved it. */
+    maintenanceRequiresApproval: z.boolean().default(true),
+    /** Length of a break-glass window (minutes). */
+    breakGlassMinutes: z.number().int().min(1).max(24 * 60).default(30),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     dataDir: z.string().min(1).default('./data'),
@@ -50,9 +95,14 @@ export const configSchema = z
          * Character Set (e.g. old devices sending Shift_JIS). Keys are calling AE titles; `*` applies to all.
          */
         fallbackCharacterSets: z.record(z.string(), z.enum(['shift_jis', 'euc-jp', 'iso-2022-jp', 'utf-8', 'latin1'])).default({}),
+        /** true: any calling AE may C-ECHO and C-STORE (issue 3 item 3). false: registered peers only. */
+        openStorage: z.boolean().default(true),
+        /** Remote AEs known from the file; `kakutei peer add` registers more in the database. */
+        peers: z.array(peerSchema).default([]),
       })
       .strict()
       .default({}),
+    auth: authSchema.default({}),
     storage: z
       .object({
         /** Refuse new objects (A700) when free space falls below this many bytes. */
@@ -63,6 +113,27 @@ export const configSchema = z
         maxHeaderBytes: z.number().int().min(64 * 1024).default(256 * 1024 * 1024),
         /** A deflated dataset that inflates beyond this many bytes is refused (decompression bomb). */
         maxInflatedBytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
+      })
+      .strict()
+      .default({}),
+    /** The audit trail (issue 3): signed checkpoints and the ATNA copy. */
+    audit: z
+      .object({
+        /** How often the chain's head is signed into <dataDir>/audit/checkpoints.jsonl (only when it moved; also at shutdown). */
+        checkpointIntervalMs: z.number().int().min(1000).default(60_000),
+        atna: z
+          .object({
+            /** Send every event as a DICOM PS3.15 A.5 audit message over syslog (RFC 5424, octet counting). */
+            enabled: z.boolean().default(false),
+            host: z.string().min(1).default('127.0.0.1'),
+            port: port.default(6514),
+            /** `null`: plain TCP; otherwise TLS (RFC 5425) with these PEM files. */
+            tls: z.object({ caFile: z.string().min(1), certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().nullable().default(null),
+            /** Largest unsent backlog kept in <dataDir>/audit/atna-spool/; beyond it events wait in the database. */
+            maxSpoolBytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -19,6 +19,24 @@ export const ERROR_CODES = {
   SOP_CLASS_NOT_SUPPORTED: { http: 415, dimse: 0x0122, message: 'The SOP class is not supported' },
   TRANSFER_SYNTAX_NOT_SUPPORTED: { http: 415, dimse: 0xc000, message: 'The transfer syntax is not supported' },
   DECOMPRESSION_BOMB: { http: 413, dimse: 0xc000, message: 'Inflated content exceeds its limit' },
+  // Identity and access control (issue 3). Login failures are one generic code: never a hint
+  // whether the user exists, is locked or disabled. DIMSE 0x0124: Refused, Not Authorized (PS3.7 C.5).
+  AUTH_FAILED: { http: 401, dimse: 0x0124, message: 'Authentication failed' },
+  ACCESS_DENIED: { http: 403, dimse: 0x0124, message: 'Access denied' },
+  SESSION_EXPIRED: { http: 401, dimse: 0x0124, message: 'The session has ended or expired' },
+  PASSWORD_CHANGE_REQUIRED: { http: 403, dimse: 0x0124, message: 'The password must be changed first' },
+  SECOND_FACTOR_REQUIRED: { http: 401, dimse: 0x0124, message: 'A second authentication factor is required' },
+  REAUTHENTICATION_REQUIRED: { http: 401, dimse: 0x0124, message: 'Recent re-authentication is required' },
+  CSRF_INVALID: { http: 403, dimse: 0xc000, message: 'The CSRF token is missing or invalid' },
+  PASSWORD_POLICY: { http: 400, dimse: 0xc000, message: 'The password does not meet the password policy' },
+  INVALID_REQUEST: { http: 400, dimse: 0xc000, message: 'The request is invalid' },
+  NOT_FOUND: { http: 404, dimse: 0xc000, message: 'No such resource' },
+  ALREADY_EXISTS: { http: 409, dimse: 0xc000, message: 'The resource already exists' },
+  STATE_CONFLICT: { http: 409, dimse: 0xc000, message: 'The resource is not in a state that allows this' },
+  // Audit trail (issue 3): an access that cannot be recorded is refused
+  AUDIT_UNAVAILABLE: { http: 503, dimse: 0xa700, message: 'The access cannot be recorded in the audit trail' },
+  // Query (issue 4): C-FIND 0xA900 "Identifier does not match SOP Class" (PS3.4 C.4.1.1.4)
+  QUERY_INVALID: { http: 400, dimse: 0xa900, message: 'The query keys are invalid' },
   // Configuration
   CONFIG_INVALID: { http: 500, dimse: 0xc000, message: 'The configuration is invalid' },
 } as const satisfies Record<string, { http: number; dimse: number; message: string }>;

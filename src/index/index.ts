@@ -18,3 +18,6 @@ export type {
   ListOptions,
   PatientMismatch,
 } from './views.js';
+export { appendAuditEvent, createSqlAuditStore, createStoredObjectCatalog, AUDIT_APPEND_LOCK_KEY } from './audit-store.js';
+export type { SqlAuditStore, SqlAuditStoreOptions } from './audit-store.js';
+export { runQuery, type QueryMatch, type QueryPage, type RunQueryOptions } from './query-run.js';

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
-import type { InstanceIndex, ReceivedInstance, RecordOutcome } from '../ingest/ports.js';
+import type { AuditEventInput } from '../audit/events.js';
+import type { InstanceIndex, ReceivedInstance, RecordOutcome, RecordRequest } from '../ingest/ports.js';
 import type { Database } from './database.js';
 import { IndexError, isRetryableConflict } from './index-error.js';
 import { GroupCommitter } from './group-commit.js';
@@ -10,7 +11,7 @@ import type { IndexReader } from './views.js';
 
 export type IndexTransaction = Transaction<DatabaseSchema>;
 
-export interface RecordOptions {
+export interface RecordOptions extends RecordRequest {
   /**
    * The seam for work that must commit together with the indexing — first of all the audit event
    * that records it (ARCHITECTURE: "changes and their events commit together"). Called inside the
@@ -33,7 +34,12 @@ export interface SqlInstanceIndex extends InstanceIndex, IndexReader {
 const MAX_ATTEMPTS = 5;
 
 /** The index over SQL (SQLite or PostgreSQL). `close()` closes the database it was given. */
-export function createInstanceIndex(database: Database): SqlInstanceIndex {
+export interface InstanceIndexOptions {
+  /** Where the audit events of `record` go, inside its transaction. Required when events are given. */
+  readonly audit?: { appendInTransaction(trx: IndexTransaction, event: AuditEventInput): Promise<unknown> };
+}
+
+export function createInstanceIndex(database: Database, indexOptions: InstanceIndexOptions = {}): SqlInstanceIndex {
   const { kysely } = database;
   const reader = createIndexReader(kysely);
   // SQLite: one writer, so records share commits (see group-commit.ts). PostgreSQL: a transaction
@@ -51,6 +57,9 @@ export function createInstanceIndex(database: Database): SqlInstanceIndex {
           // One transaction, committed durably before the promise resolves (see database.ts).
           return await runInTransaction(async (trx) => {
             const outcome = await recordInstance(trx, instance);
+            const events = options.auditEvents?.(outcome) ?? [];
+            if (events.length > 0 && indexOptions.audit === undefined) throw new IndexError('AUDIT_UNAVAILABLE', 'audit events given to an index without an audit store');
+            for (const event of events) await indexOptions.audit!.appendInTransaction(trx, event);
             if (options.inTransaction !== undefined) await options.inTransaction(trx, outcome);
             return outcome;
           });

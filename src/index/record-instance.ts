@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { AttributeFault } from '../dicom/dataset/instance-attributes.js';
 import type { InstanceFlag, ReceivedInstance, RecordOutcome } from '../ingest/ports.js';
 import { IndexError } from './index-error.js';
+import { patientNormalizedColumns, seriesNormalizedColumns, studyNormalizedColumns } from './query-normalized-columns.js';
 import { instanceRow, joinNumbers, patientIdentityOf, patientRow, sameIdentity, seriesRow, studyRow, type PatientIdentity } from './rows.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -133,7 +134,7 @@ async function findOrCreateStudy(trx: Trx, instance: ReceivedInstance, uid: stri
   const patientId = await findOrCreatePatient(trx, instance, identity);
   const inserted = await trx
     .insertInto('studies')
-    .values(studyRow(instance, uid, patientId))
+    .values({ ...studyRow(instance, uid, patientId), ...studyNormalizedColumns(instance.attributes) })
     .onConflict((oc) => oc.column('study_instance_uid').doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -144,7 +145,7 @@ async function findOrCreateStudy(trx: Trx, instance: ReceivedInstance, uid: stri
 async function findOrCreatePatient(trx: Trx, instance: ReceivedInstance, identity: PatientIdentity): Promise<Id> {
   if (identity.patientId === null) {
     // No Patient ID: nothing to match on, so this study gets a patient of its own (never merged).
-    const created = await trx.insertInto('patients').values(patientRow(instance, identity)).returning('id').executeTakeFirstOrThrow();
+    const created = await trx.insertInto('patients').values({ ...patientRow(instance, identity), ...patientNormalizedColumns(instance.attributes) }).returning('id').executeTakeFirstOrThrow();
     return created.id;
   }
   const existing = await trx
@@ -156,7 +157,7 @@ async function findOrCreatePatient(trx: Trx, instance: ReceivedInstance, identit
   if (existing !== undefined) return existing.id;
   const inserted = await trx
     .insertInto('patients')
-    .values(patientRow(instance, identity))
+    .values({ ...patientRow(instance, identity), ...patientNormalizedColumns(instance.attributes) })
     .onConflict((oc) => oc.columns(['patient_id', 'issuer_of_patient_id']).doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -169,7 +170,7 @@ async function findOrCreateSeries(trx: Trx, instance: ReceivedInstance, uid: str
   if (existing !== undefined) return { id: existing.id, studyId: String(existing.study_fk) };
   const inserted = await trx
     .insertInto('series')
-    .values(seriesRow(instance, uid, studyId))
+    .values({ ...seriesRow(instance, uid, studyId), ...seriesNormalizedColumns(instance.attributes) })
     .onConflict((oc) => oc.column('series_instance_uid').doNothing())
     .returning('id')
     .executeTakeFirst();

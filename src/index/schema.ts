@@ -30,6 +30,10 @@ export interface PatientsTable {
   name_alphabetic: string | null;
   name_ideographic: string | null;
   name_phonetic: string | null;
+  /** Fuzzy-matching copies (migration 0004-query, src/query/normalize.ts). */
+  name_alphabetic_norm: string | null;
+  name_ideographic_norm: string | null;
+  name_phonetic_norm: string | null;
   sex: string | null;
   birth_date: string | null;
   created_at: string;
@@ -48,10 +52,15 @@ export interface StudiesTable {
   referring_physician_name_alphabetic: string | null;
   referring_physician_name_ideographic: string | null;
   referring_physician_name_phonetic: string | null;
+  referring_physician_name_alphabetic_norm: string | null;
+  referring_physician_name_ideographic_norm: string | null;
+  referring_physician_name_phonetic_norm: string | null;
   requested_procedure_id: string | null;
   scheduled_procedure_step_id: string | null;
   created_at: string;
   updated_at: string;
+  /** 'normal' | 'restricted' (migration 0003; R9.2): restricted studies need a grant or break-glass. */
+  confidentiality: ColumnType<string, string | undefined, string>;
 }
 
 export interface SeriesTable {
@@ -71,6 +80,12 @@ export interface SeriesTable {
   operators_name_alphabetic: string | null;
   operators_name_ideographic: string | null;
   operators_name_phonetic: string | null;
+  performing_physician_name_alphabetic_norm: string | null;
+  performing_physician_name_ideographic_norm: string | null;
+  performing_physician_name_phonetic_norm: string | null;
+  operators_name_alphabetic_norm: string | null;
+  operators_name_ideographic_norm: string | null;
+  operators_name_phonetic_norm: string | null;
   station_name: string | null;
   manufacturer: string | null;
   manufacturer_model_name: string | null;
@@ -171,6 +186,146 @@ export interface PatientMismatchesTable {
   resolved_at: string | null;
 }
 
+/** One event of the audit trail (migrations/0002-audit.ts; hashed as described in src/audit/record.ts). */
+export interface AuditEventsTable {
+  seq: DbBigInt;
+  event_id: string;
+  occurred_at: string;
+  action: string;
+  dicom_event_id: string;
+  dicom_event_type_code: string | null;
+  outcome: number;
+  actor_kind: string;
+  actor_id: string | null;
+  actor_login: string | null;
+  actor_name: string | null;
+  /** JSON array of role names, users only. */
+  actor_roles: string | null;
+  source_address: string | null;
+  source_user_agent: string | null;
+  break_glass: DbFlag;
+  maintenance_session_id: string | null;
+  objects_json: string;
+  detail_json: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Search rows: one per patient/study an audit event touched. */
+export interface AuditEventObjectsTable {
+  seq: DbBigInt;
+  patient_id: string | null;
+  study_instance_uid: string | null;
+}
+
+/** Users (migration 0003-identity). `roles` is comma-separated role names. */
+export interface UsersTable {
+  id: DbId;
+  login_name: string;
+  display_name: string;
+  kana: string | null;
+  roles: string;
+  password_hash: string;
+  password_changed_at: string;
+  must_change_password: DbFlag;
+  disabled: DbFlag;
+  failed_logins: ColumnType<number, number | undefined, number>;
+  locked_until: string | null;
+  totp_secret: string | null;
+  totp_enabled: ColumnType<DbFlag, DbFlag | undefined, DbFlag>;
+  totp_last_step: ColumnType<number | string | null, number | null | undefined, number | null>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserTrainingTable {
+  id: DbId;
+  user_fk: DbRef;
+  course: string;
+  completed_on: string;
+  recorded_at: string;
+}
+
+/** Login sessions: SHA-256 of the token only, never the token. */
+export interface UserSessionsTable {
+  id: DbId;
+  token_hash: string;
+  csrf_hash: string;
+  user_fk: DbRef;
+  stage: string;
+  created_at: string;
+  last_seen_at: string;
+  reauthenticated_at: string | null;
+  ended_at: string | null;
+  end_reason: string | null;
+  source_address: string | null;
+  user_agent: string | null;
+}
+
+export interface DicomPeersTable {
+  id: DbId;
+  ae_title: string;
+  host: string | null;
+  port: number | null;
+  name: string | null;
+  /** Comma-separated: echo, store, query, retrieve, commit. */
+  services: string;
+  tls_certificate_subject: string | null;
+  created_at: string;
+}
+
+export interface BreakGlassWindowsTable {
+  id: DbId;
+  user_fk: DbRef;
+  reason: string;
+  purpose_of_use: string;
+  opened_at: string;
+  expires_at: string;
+  closed_at: string | null;
+  reviewed_by_fk: DbRef | null;
+  reviewed_at: string | null;
+  review_note: string | null;
+}
+
+export interface AlertsTable {
+  id: DbId;
+  kind: string;
+  raised_at: string;
+  user_fk: DbRef | null;
+  break_glass_fk: DbRef | null;
+  message: string;
+  acknowledged_by_fk: DbRef | null;
+  acknowledged_at: string | null;
+}
+
+export interface MaintenanceSessionsTable {
+  id: DbId;
+  user_fk: DbRef;
+  description: string;
+  /** 'pending' | 'active' | 'closed' | 'rejected' */
+  status: string;
+  requested_at: string;
+  approved_by_fk: DbRef | null;
+  approved_at: string | null;
+  closed_at: string | null;
+}
+
+export interface MaintenanceLogTable {
+  id: DbId;
+  session_fk: DbRef;
+  user_fk: DbRef;
+  at: string;
+  action: string;
+  detail: string | null;
+}
+
+export interface StudyGrantsTable {
+  study_instance_uid: string;
+  user_id: DbRef;
+  granted_by: DbRef;
+  granted_at: string;
+}
+
 export interface DatabaseSchema {
   patients: PatientsTable;
   studies: StudiesTable;
@@ -180,6 +335,17 @@ export interface DatabaseSchema {
   instance_conflicts: InstanceConflictsTable;
   attribute_faults: AttributeFaultsTable;
   patient_mismatches: PatientMismatchesTable;
+  users: UsersTable;
+  user_training: UserTrainingTable;
+  user_sessions: UserSessionsTable;
+  dicom_peers: DicomPeersTable;
+  break_glass_windows: BreakGlassWindowsTable;
+  alerts: AlertsTable;
+  maintenance_sessions: MaintenanceSessionsTable;
+  maintenance_log: MaintenanceLogTable;
+  study_grants: StudyGrantsTable;
+  audit_events: AuditEventsTable;
+  audit_event_objects: AuditEventObjectsTable;
 }
 
 export type NewInstanceRow = Insertable<InstancesTable>;

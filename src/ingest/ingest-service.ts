@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import type { AuditEventInput } from '../audit/events.js';
 import type { Clock } from '../clock/index.js';
 import { readInstanceHeader, lossyFlag } from '../dicom/dataset/index.js';
 import type { AttributeFault, InstanceAttributes } from '../dicom/dataset/index.js';
@@ -39,6 +40,16 @@ export interface IngestRequest {
   readonly sopInstanceUid: string;
   readonly transferSyntaxUid: string;
   readonly source: ReceiptSource;
+  /** The audit events recording this object, committed in the same transaction as its index row. */
+  readonly auditEvents?: (stored: StoredSummary) => readonly AuditEventInput[];
+}
+
+/** What the audit needs of a stored object: identifiers only. */
+export interface StoredSummary {
+  readonly outcome: RecordOutcome;
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly patientId: string | null;
 }
 
 export interface IngestResult {
@@ -171,6 +182,14 @@ class Receiver implements ObjectReceiver {
         lossy: lossyFlag(attributes, this.request.transferSyntaxUid),
         receivedAt: this.deps.clock.now(),
         source: this.request.source,
+      }, {
+        auditEvents: (recorded) =>
+          this.request.auditEvents?.({
+            outcome: recorded,
+            studyInstanceUid: attributes.studyInstanceUid ?? '',
+            seriesInstanceUid: attributes.seriesInstanceUid ?? '',
+            patientId: attributes.patientId,
+          }) ?? [],
       });
     } catch (cause) {
       // The file is durable but unindexed: not acknowledged. A retry finds the same content key.

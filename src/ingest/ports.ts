@@ -1,3 +1,4 @@
+import type { AuditEventInput } from '../audit/events.js';
 import type { AttributeFault, InstanceAttributes } from '../dicom/dataset/instance-attributes.js';
 import type { ObjectKey } from '../storage/object-store.js';
 
@@ -37,13 +38,20 @@ export type RecordOutcome =
   /** Same SOP Instance UID, different bytes: kept apart; the first stays current. */
   | { readonly kind: 'conflict'; readonly conflictId: string; readonly currentInstanceId: string };
 
+export interface RecordRequest {
+  /**
+   * The audit events that record this change, known once the outcome is: appended in the same
+   * transaction, so that the object and its event commit together or not at all.
+   */
+  readonly auditEvents?: (outcome: RecordOutcome) => readonly AuditEventInput[];
+}
+
 /**
  * The index as the ingest core needs it. Implementations commit durably (power-loss safe) before
- * `record` resolves. Every change is made in one transaction, into which a later issue adds the
- * audit event that records it.
+ * `record` resolves. Every change and its audit events are made in one transaction.
  */
 export interface InstanceIndex {
-  record(instance: ReceivedInstance): Promise<RecordOutcome>;
+  record(instance: ReceivedInstance, request?: RecordRequest): Promise<RecordOutcome>;
   /** Throws when the index cannot commit (for /healthz). */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -14,6 +14,8 @@ import { createInstanceIndex, openDatabase } from '../index/index.js';
 import { IngestService } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
 import { createFilesystemStore } from '../storage/index.js';
+import { startAuditServices } from './audit-services.js';
+import { configuredDicomAccess } from './configured-access.js';
 import { createDimseHandlers } from './dimse-adapter.js';
 
 export interface RunningServer {
@@ -42,7 +44,8 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     logger.error({ event: 'startup', part: 'database', err: cause }, 'cannot open the database');
     return err(kakuteiError('INDEX_UNAVAILABLE', 'cannot open the database'));
   }
-  const index = createInstanceIndex(database);
+  const audit = await startAuditServices(config, database, clock, logger);
+  const index = createInstanceIndex(database, { audit: audit.store });
   const store = await createFilesystemStore({ rootDir: join(config.dataDir, 'objects') });
 
   const ingest = new IngestService({
@@ -58,8 +61,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     },
   });
 
-  const allowed = config.dicom.allowedCallingAeTitles;
-  if (allowed === null) {
+  if (config.dicom.allowedCallingAeTitles === null) {
     logger.warn({ event: 'security', kind: 'open-storage' }, 'any calling AE title may store: set dicom.allowedCallingAeTitles to restrict it');
   }
   const privateClasses = new Set(config.dicom.privateSopClasses);
@@ -76,7 +78,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     maxAssociationsPerPeer: config.dicom.maxAssociationsPerPeer,
     abstractSyntaxes: (uid: string) => uid === VERIFICATION_SOP_CLASS_UID || storageClasses.has(uid) || privateClasses.has(uid),
     transferSyntaxes: TRANSFER_SYNTAXES.map((syntax) => ({ uid: syntax.uid, lossy: syntax.lossy })),
-    handlers: createDimseHandlers(ingest, { allowedCallingAeTitles: allowed === null ? null : new Set(allowed) }, logger),
+    handlers: createDimseHandlers({ ingest, access: configuredDicomAccess(config), audit: audit.trail, logger }),
     logger,
   });
 
@@ -86,6 +88,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
       index.check().then(() => (parts['database'] = 'ok'), () => (parts['database'] = 'failing')),
       store.check().then(() => (parts['storage'] = 'ok'), () => (parts['storage'] = 'failing')),
     ]);
+    parts['audit'] = audit.trail.healthy() ? 'ok' : 'failing';
     return { status: Object.values(parts).every((state) => state === 'ok') ? 'ok' : 'failing', parts };
   };
   const http = buildHttpApp({ logger, health });
@@ -101,10 +104,14 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     logger.error({ event: 'startup', err: cause }, 'cannot listen');
     await dimse.close().catch(() => undefined);
     await http.close().catch(() => undefined);
+    await audit.stop().catch(() => undefined);
     await index.close().catch(() => undefined);
     return err(kakuteiError('CONFIG_INVALID', `cannot listen: ${(cause as Error).message}`));
   }
 
+  await audit.trail
+    .record({ action: 'application-start', outcome: 0, actor: { kind: 'system', component: 'kakutei' }, source: { address: null, userAgent: null }, objects: [], breakGlass: false, detail: { dicomPort, httpPort } })
+    .catch(() => undefined);
   logger.info(
     { event: 'started', pid: process.pid, aeTitle: config.dicom.aeTitle, dicomPort, httpPort, database: database.dialect, dataDir: config.dataDir, storageSopClasses: storageClasses.size },
     'kakutei is ready',
@@ -115,6 +122,10 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     close: async () => {
       await http.close();
       await dimse.close();
+      await audit.trail
+        .record({ action: 'application-stop', outcome: 0, actor: { kind: 'system', component: 'kakutei' }, source: { address: null, userAgent: null }, objects: [], breakGlass: false })
+        .catch(() => undefined);
+      await audit.stop();
       await store.close();
       await index.close();
     },

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readFileMeta } from '../dicom/part10/index.js';
 import { createInstanceIndex, openDatabase } from '../index/index.js';
-import type { SqlInstanceIndex } from '../index/index.js';
+import { createSqlAuditStore } from '../index/index.js';
+import type { Database, SqlInstanceIndex } from '../index/index.js';
+import { systemClock } from '../clock/index.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createTestDatabase, testDialects } from '../index/testing/test-databases.js';
 import type { TestDatabase } from '../index/testing/test-databases.js';
 import { silentLogger } from '../log/index.js';
@@ -41,10 +45,14 @@ for (const { dialect, skip } of dialects) describe(`C-ECHO and C-STORE with DCMT
   let database: TestDatabase | null = null;
   // The same integration tests for both index backends: the server process is pointed at a fresh
   // database; the test reads the index through its own connection.
-  const openIndex = async (): Promise<{ index: SqlInstanceIndex; close: () => Promise<void> }> => {
-    if (database !== null) return { index: createInstanceIndex(database.db), close: () => Promise.resolve() };
+  const openDb = async (): Promise<{ db: Database; close: () => Promise<void> }> => {
+    if (database !== null) return { db: database.db, close: () => Promise.resolve() };
     const db = await openDatabase(join(work, 'data', 'kakutei.sqlite'), silentLogger());
-    return { index: createInstanceIndex(db), close: () => db.close() };
+    return { db, close: () => db.close() };
+  };
+  const openIndex = async (): Promise<{ index: SqlInstanceIndex; close: () => Promise<void> }> => {
+    const { db, close } = await openDb();
+    return { index: createInstanceIndex(db), close };
   };
 
   before(async () => {
@@ -102,6 +110,29 @@ for (const { dialect, skip } of dialects) describe(`C-ECHO and C-STORE with DCMT
     } finally {
       await close();
     }
+  });
+
+  it('records every association and every study it stored in the audit trail, and kakutei verify holds', async (t) => {
+    if (!requireTools(t, ...tools)) return;
+    const { db, close } = await openDb();
+    try {
+      const events = await createSqlAuditStore(db, { clock: systemClock }).readFrom(1, 100_000);
+      const stores = events.filter((event) => event.action === 'store');
+      const studies = new Set(fixtures.map((fixture) => fixture.studyInstanceUid));
+      for (const study of studies) assert.ok(stores.some((event) => event.objects.some((object) => object.studyInstanceUid === study)), 'a store event for each study');
+      const summaries = events.filter((event) => event.action === 'association');
+      const stored = summaries.reduce((sum, event) => sum + Number(event.detail['stored'] ?? 0), 0);
+      assert.equal(stored, fixtures.length, 'the association events count every stored object once');
+      assert.ok(events.some((event) => event.action === 'application-start'));
+      for (const event of events) assert.ok(!JSON.stringify(event).includes('山田'), 'no patient name in an audit event');
+    } finally {
+      await close();
+    }
+    const verify = spawnSync(process.execPath, [fileURLToPath(new URL('../cli/kakutei.js', import.meta.url)), 'verify', '--data', join(work, 'data')], {
+      encoding: 'utf8',
+      env: { ...process.env, ...(database === null ? {} : { KAKUTEI_DATABASE_URL: database.url }) },
+    });
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
   });
 
   it('logs identifiers, never patient names', (t) => {

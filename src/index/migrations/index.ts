@@ -1,6 +1,9 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { SqlDialectName } from '../dialect.js';
 import { initialMigration } from './0001-initial.js';
+import { queryMigration } from './0004-query.js';
+import { identityMigration } from './0003-identity.js';
+import { auditMigration } from './0002-audit.js';
 
 /**
  * Migrations are TypeScript modules compiled with the server, listed here in order (a static
@@ -10,6 +13,9 @@ import { initialMigration } from './0001-initial.js';
 export function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
+    '0003-identity': identityMigration(dialect),
+    '0002-audit': auditMigration(dialect),
+    '0004-query': queryMigration(dialect),
   };
 }
 

@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../clock/index.js';
+import type { Logger } from '../log/index.js';
+import { appendDurably } from './durable-file.js';
+import type { ChainHead } from './ports.js';
+import type { SigningKey, VerifyingKey } from './signing-key.js';
+
+/**
+ * A signed statement of the chain's head, written outside the database so that rewriting the
+ * chain or cutting its tail is detected (issue 3 §6). One JSON line per checkpoint in
+ * `<dataDir>/audit/checkpoints.jsonl`:
+ *
+ *   {"seq":41,"hash":"<64 hex>","time":"2024-05-01T09:30:00.000Z","keyId":"<16 hex>","signature":"<base64>"}
+ *
+ * The signature is Ed25519 over the UTF-8 bytes of
+ * `kakutei-audit-checkpoint-v1\n<seq>\n<hash>\n<time>\n<keyId>`.
+ */
+export interface Checkpoint {
+  readonly seq: number;
+  readonly hash: string;
+  readonly time: string;
+  readonly keyId: string;
+  readonly signature: string;
+}
+
+export function checkpointsPath(dataDir: string): string {
+  return join(dataDir, 'audit', 'checkpoints.jsonl');
+}
+
+export function checkpointMessage(fields: Omit<Checkpoint, 'signature'>): Uint8Array {
+  return Buffer.from(`kakutei-audit-checkpoint-v1\n${fields.seq}\n${fields.hash}\n${fields.time}\n${fields.keyId}`, 'utf8');
+}
+
+export function signCheckpoint(head: ChainHead, time: string, key: SigningKey): Checkpoint {
+  const fields = { seq: head.seq, hash: head.hash, time, keyId: key.keyId };
+  return { ...fields, signature: key.sign(checkpointMessage(fields)) };
+}
+
+export interface ParsedCheckpoints {
+  /** Checkpoints whose signature holds under the verifying key. */
+  readonly valid: Checkpoint[];
+  /** One line per unusable line (unparseable, unknown key, bad signature). */
+  readonly problems: string[];
+}
+
+/** Reads a checkpoint file; a missing file holds no checkpoints. */
+export async function readCheckpoints(path: string, key: VerifyingKey, label = path): Promise<ParsedCheckpoints> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return { valid: [], problems: [] };
+    throw cause;
+  }
+  return parseCheckpoints(text, key, label);
+}
+
+export function parseCheckpoints(text: string, key: VerifyingKey, label: string): ParsedCheckpoints {
+  const valid: Checkpoint[] = [];
+  const problems: string[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    const where = `checkpoint ${label}:${index + 1}`;
+    const checkpoint = checkpointOf(line);
+    if (checkpoint === null) problems.push(`${where} unreadable`);
+    else if (checkpoint.keyId !== key.keyId) problems.push(`${where} signed by unknown key ${checkpoint.keyId}`);
+    else if (!key.verify(checkpointMessage(checkpoint), checkpoint.signature)) problems.push(`${where} (event ${checkpoint.seq}) has an invalid signature`);
+    else valid.push(checkpoint);
+  });
+  return { valid, problems };
+}
+
+function checkpointOf(line: string): Checkpoint | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { seq, hash, time, keyId, signature } = value as Record<string, unknown>;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return null;
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return null;
+  if (typeof time !== 'string' || typeof keyId !== 'string' || typeof signature !== 'string') return null;
+  return { seq, hash, time, keyId, signature };
+}
+
+export interface CheckpointerOptions {
+  readonly dataDir: string;
+  readonly head: () => Promise<ChainHead | null>;
+  readonly key: SigningKey;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+  /** Also hands each checkpoint on (e.g. to the ATNA stream, a copy outside this machine). */
+  readonly onCheckpoint?: (checkpoint: Checkpoint) => Promise<void> | void;
+}
+
+/**
+ * Writes a checkpoint every `intervalMs` and on `stop()`, only when the head moved since the last
+ * one (the last line of the file, so a restart does not repeat it).
+ */
+export class Checkpointer {
+  private timer: NodeJS.Timeout | null = null;
+  private lastSeq: number | null = null;
+  private running: Promise<Checkpoint | null> = Promise.resolve(null);
+
+  constructor(private readonly options: CheckpointerOptions) {}
+
+  async start(): Promise<void> {
+    this.lastSeq = await lastCheckpointSeq(checkpointsPath(this.options.dataDir));
+    this.timer = setInterval(() => void this.checkpointNow().catch(() => undefined), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Writes a checkpoint now if the head moved; resolves with it, or null. Calls never overlap. */
+  checkpointNow(): Promise<Checkpoint | null> {
+    this.running = this.running.catch(() => null).then(() => this.writeIfMoved());
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.checkpointNow().catch(() => undefined);
+  }
+
+  private async writeIfMoved(): Promise<Checkpoint | null> {
+    const { clock, logger, key } = this.options;
+    try {
+      const head = await this.options.head();
+      if (head === null || head.seq === this.lastSeq) return null;
+      const checkpoint = signCheckpoint(head, clock.now().toISOString(), key);
+      await appendDurably(checkpointsPath(this.options.dataDir), `${JSON.stringify(checkpoint)}\n`);
+      this.lastSeq = head.seq;
+      logger.info({ event: 'audit-checkpoint', seq: checkpoint.seq, hash: checkpoint.hash, keyId: checkpoint.keyId }, 'audit checkpoint written');
+      await this.options.onCheckpoint?.(checkpoint);
+      return checkpoint;
+    } catch (cause) {
+      logger.error({ event: 'audit-checkpoint-failed', err: cause }, 'the audit checkpoint could not be written');
+      throw cause;
+    }
+  }
+}
+
+async function lastCheckpointSeq(path: string): Promise<number | null> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const last = lines[lines.length - 1];
+  if (last === undefined) return null;
+  try {
+    const seq = (JSON.parse(last) as { seq?: unknown }).seq;
+    return typeof seq === 'number' ? seq : null;
+  } catch {
+    return null;
+  }
+}

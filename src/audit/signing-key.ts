@@ -1,0 +1,84 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fsyncDirectory } from './durable-file.js';
+
+/**
+ * The Ed25519 key that signs audit checkpoints (RFC 8032). Generated on first use in
+ * `<dataDir>/keys/`: the private key (PKCS#8 PEM, mode 0600, created exclusively, never logged)
+ * and the public key beside it (SPKI PEM), which `kakutei verify` and outside auditors use.
+ */
+export interface SigningKey {
+  /** First 16 hex digits of the SHA-256 of the public key (SPKI DER). */
+  readonly keyId: string;
+  sign(message: Uint8Array): string;
+}
+
+export interface VerifyingKey {
+  readonly keyId: string;
+  verify(message: Uint8Array, signatureBase64: string): boolean;
+}
+
+export function signingKeyPaths(dataDir: string): { readonly privateKey: string; readonly publicKey: string } {
+  return { privateKey: join(dataDir, 'keys', 'audit-signing.key'), publicKey: join(dataDir, 'keys', 'audit-signing.pub') };
+}
+
+/** Loads the key, creating it when absent. A second process racing to create it loses and loads the winner's. */
+export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKey> {
+  const paths = signingKeyPaths(dataDir);
+  const existing = await readFile(paths.privateKey, 'utf8').catch((cause: NodeJS.ErrnoException) => {
+    if (cause.code === 'ENOENT') return null;
+    throw cause;
+  });
+  if (existing !== null) return signingKeyOf(createPrivateKey(existing));
+
+  await mkdir(dirname(paths.privateKey), { recursive: true, mode: 0o700 });
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
+  await writeNewFile(paths.publicKey + '.tmp', publicPem, 0o644, 'w');
+  try {
+    await writeNewFile(paths.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600, 'wx');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSigningKey(dataDir);
+    throw cause;
+  }
+  await rename(paths.publicKey + '.tmp', paths.publicKey);
+  await fsyncDirectory(dirname(paths.privateKey));
+  return signingKeyOf(privateKey);
+}
+
+export async function loadVerifyingKey(publicKeyPath: string): Promise<VerifyingKey> {
+  return verifyingKeyOf(createPublicKey(await readFile(publicKeyPath, 'utf8')));
+}
+
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+}
+
+function signingKeyOf(privateKey: KeyObject): SigningKey {
+  const keyId = keyIdOf(createPublicKey(privateKey));
+  return { keyId, sign: (message) => sign(null, message, privateKey).toString('base64') };
+}
+
+export function verifyingKeyOf(publicKey: KeyObject): VerifyingKey {
+  return {
+    keyId: keyIdOf(publicKey),
+    verify(message, signatureBase64) {
+      try {
+        return verify(null, message, publicKey, Buffer.from(signatureBase64, 'base64'));
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+async function writeNewFile(path: string, text: string | Buffer, mode: number, flags: 'w' | 'wx'): Promise<void> {
+  const handle = await open(path, flags, mode);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

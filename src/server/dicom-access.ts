@@ -1,0 +1,15 @@
+/** The DICOM services a remote AE may use (INTERFACES.md `kakutei peer add --allow`). */
+export type DicomService = 'echo' | 'store' | 'query' | 'retrieve' | 'commit';
+
+export type Admission =
+  | { readonly admitted: true; readonly peerName: string | null; readonly services: ReadonlySet<DicomService> }
+  | { readonly admitted: false };
+
+/**
+ * Who may associate, and for what: decided per association from the calling AE title and the
+ * peer's address (and later its TLS certificate). The composition root supplies it from the peer
+ * registry; the DIMSE adapter only asks.
+ */
+export interface DicomAccess {
+  admit(request: { readonly callingAeTitle: string; readonly peerAddress: string }): Promise<Admission> | Admission;
+}
