@@ -274,8 +274,8 @@ function decodeValues(s: DecodeState, vr: IdentifierVr, raw: Uint8Array, charset
   } else {
     text = decodeAscii(raw);
   }
-  // LT/ST/UT are single-valued: a backslash is a character there (PS3.5 §6.2).
-  const parts = vr === 'LT' || vr === 'ST' || vr === 'UT' ? [text] : text.split('\\');
+  // LT is single-valued: a backslash is a character there (PS3.5 §6.2).
+  const parts = vr === 'LT' ? [text] : text.split('\\');
   const trimBoth = TRIM_BOTH_VRS.has(vr);
   return { values: parts.map((p) => (trimBoth ? p.replace(/^[ ]+|[ \0]+$/g, '') : p.replace(/[ \0]+$/, ''))), fault };
 }
@@ -325,7 +325,7 @@ function encodeItems(value: IdentifierValue, explicitVr: boolean): Buffer {
   const parts: Buffer[] = [];
   for (const item of value as readonly unknown[]) {
     if (typeof item !== 'object' || item === null) continue;
-    const body = encodeRecord(item as IdentifierRecord, explicitVr);
+    const body = encodeRecord(item, explicitVr);
     const head = Buffer.alloc(8);
     head.writeUInt16LE(0xfffe, 0);
     head.writeUInt16LE(0xe000, 2);
@@ -367,13 +367,15 @@ function elementHeader(tag: number, vr: string, length: number, explicitVr: bool
   return head;
 }
 
+const NON_ASCII = /[^ -~\t\n\r]/u;
+
 function hasNonAscii(record: IdentifierRecord): boolean {
-  for (const value of Object.values(record) as IdentifierValue[]) {
-    if (typeof value === 'string' && /[^\x00-\x7f]/.test(value)) return true;
+  for (const value of Object.values<IdentifierValue | undefined>(record)) {
+    if (typeof value === 'string' && NON_ASCII.test(value)) return true;
     if (Array.isArray(value)) {
       for (const v of value as readonly unknown[]) {
-        if (typeof v === 'string' && /[^\x00-\x7f]/.test(v)) return true;
-        if (typeof v === 'object' && v !== null && hasNonAscii(v as IdentifierRecord)) return true;
+        if (typeof v === 'string' && NON_ASCII.test(v)) return true;
+        if (typeof v === 'object' && v !== null && hasNonAscii(v)) return true;
       }
     }
   }

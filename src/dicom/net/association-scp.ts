@@ -8,6 +8,7 @@ import { decodeAssociateRq, encodeAssociateAc } from './associate-codec.js';
 import { describe } from './dataset-sinks.js';
 import { DimseReceiver } from './dimse-receiver.js';
 import type { AssociationInfo, AssociationRequestInfo, DimseServiceHandlers, NetLogger, NetworkSecurityEventKind } from './handlers.js';
+import type { DimseApplicationHandlers } from './query-handlers.js';
 import { isDecodeError } from './item-reader.js';
 import { type NegotiationPolicy, checkContextIds, negotiatePresentationContexts } from './negotiation.js';
 import { PduConnection } from './pdu-connection.js';
@@ -40,7 +41,7 @@ export interface ScpConfig {
   readonly artimMs: number;
   readonly idleMs: number;
   readonly policy: NegotiationPolicy;
-  readonly handlers: DimseServiceHandlers;
+  readonly handlers: DimseApplicationHandlers;
   readonly logger: NetLogger;
 }
 
@@ -112,10 +113,12 @@ export class ScpAssociation {
   private onIdleCheck(): void {
     if (this.state !== 'established') return;
     const quietMs = Date.now() - this.lastPduAt;
-    if (this.connection.busy || quietMs < this.config.idleMs) {
-      // The application is still working on a PDU (we paused the socket), or a PDU came lately:
+    const working = this.connection.busy || (this.receiver?.midMessage ?? false);
+    if (working || quietMs < this.config.idleMs) {
+      // The application is still working on a PDU (we paused the socket) or answering an operation
+      // (a long C-FIND or C-MOVE, during which the peer rightly says nothing), or a PDU came lately:
       // check again when the idle period counted from the last PDU would end.
-      const delayMs = this.connection.busy ? this.config.idleMs : this.config.idleMs - quietMs;
+      const delayMs = working ? this.config.idleMs : this.config.idleMs - quietMs;
       this.idleTimer = setTimeout(() => this.onIdleCheck(), Math.max(1, delayMs));
       this.idleTimer.unref();
       return;
@@ -258,7 +261,10 @@ export class ScpAssociation {
       handlers: this.config.handlers,
       logger: this.config.logger,
       maxFragmentBytes: maxFragmentBytes(sendMax),
-      isOpen: () => !this.connection.closed,
+      socket: this.connection.socket,
+      local: { aeTitle: this.config.aeTitle, implementationClassUid: this.config.implementationClassUid, implementationVersionName: this.config.implementationVersionName },
+      requestorScpRoles: new Set(outcome.roleReplies.filter((r) => r.scpRole).map((r) => r.sopClassUid)),
+      isOpen: () => !this.connection.closed && this.state === 'established',
       send: (pdus) => {
         this.connection.send(pdus);
       },
@@ -294,6 +300,8 @@ export class ScpAssociation {
   private onReleaseRq(): void {
     if (this.receiver!.midMessage) return this.protocolAbort('protocol-violation', 'A-RELEASE-RQ in the middle of a message', AbortReason.UnexpectedPdu);
     this.state = 'closing';
+    // A Storage Commitment report awaiting its response here goes on a new association instead.
+    this.receiver!.releaseOutgoing();
     this.emit({ kind: 'released', association: this.info });
     this.config.logger.info({ associationId: this.associationId }, 'association released');
     this.connection.sendAndClose(Buffer.from([PduType.ReleaseRp, 0, 0, 0, 0, 4, 0, 0, 0, 0]), this.config.artimMs);

@@ -12,6 +12,35 @@ export interface DatasetSink {
   end(): DimseResponseStatus | Promise<DimseResponseStatus>;
   /** Never rejects. */
   abort(reason: string): void | Promise<void>;
+  /** For a collecting sink: the bytes received. */
+  collected?(): Buffer;
+}
+
+/**
+ * Keeps a small request dataset (an identifier) in memory, up to `maxBytes`; beyond, the rest is
+ * read and dropped and the answer is 0xA700 (Out of Resources).
+ */
+export function collectingSink(maxBytes: number): DatasetSink {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  let tooLarge = false;
+  return {
+    write(fragment) {
+      if (tooLarge) return;
+      bytes += fragment.length;
+      if (bytes > maxBytes) {
+        tooLarge = true;
+        parts = [];
+        return;
+      }
+      parts.push(Buffer.from(fragment));
+    },
+    end: () => (tooLarge ? { status: 0xa700, errorComment: 'request dataset too large' } : { status: 0 }),
+    abort: () => {
+      parts = [];
+    },
+    collected: () => Buffer.concat(parts, bytes),
+  };
 }
 
 /** Reads and drops a dataset, then answers a fixed status. */

@@ -18,9 +18,11 @@ export const CommandField = {
   CEchoRq: 0x0030,
   CEchoRsp: 0x8030,
   NEventReportRq: 0x0100,
+  NEventReportRsp: 0x8100,
   NGetRq: 0x0110,
   NSetRq: 0x0120,
   NActionRq: 0x0130,
+  NActionRsp: 0x8130,
   NCreateRq: 0x0140,
   NDeleteRq: 0x0150,
   CCancelRq: 0x0fff,
@@ -46,6 +48,12 @@ export const Tag = {
   ErrorComment: 0x00000902,
   AffectedSopInstanceUid: 0x00001000,
   RequestedSopInstanceUid: 0x00001001,
+  EventTypeId: 0x00001002,
+  ActionTypeId: 0x00001008,
+  NumberOfRemainingSuboperations: 0x00001020,
+  NumberOfCompletedSuboperations: 0x00001021,
+  NumberOfFailedSuboperations: 0x00001022,
+  NumberOfWarningSuboperations: 0x00001023,
   MoveOriginatorAeTitle: 0x00001030,
   MoveOriginatorMessageId: 0x00001031,
 } as const;
@@ -137,10 +145,36 @@ export function decodeCommand(bytes: Buffer): DimseCommand | PduDecodeError {
   };
 }
 
+/** A US element of a command (e.g. Action Type ID), or null when absent or not 2 bytes. */
+export function commandUs(command: DimseCommand, tag: number): number | null {
+  const v = command.elements.get(tag & 0xffff);
+  return v !== undefined && v.length === 2 ? v.readUInt16LE(0) : null;
+}
+
+/** A UI/AE element of a command, padding removed, or null when absent. */
+export function commandText(command: DimseCommand, tag: number): string | null {
+  const v = command.elements.get(tag & 0xffff);
+  return v === undefined ? null : decodeUid(v);
+}
+
+/** Sub-operation counts of C-MOVE/C-GET responses (PS3.7 §9.3.3, §9.3.4). */
+export interface SubOperationCounts {
+  readonly remaining?: number | undefined;
+  readonly completed: number;
+  readonly failed: number;
+  readonly warning: number;
+}
+
 /** What we put in a command set; absent fields are left out. */
 export interface CommandFields {
   readonly commandField: number;
   readonly affectedSopClassUid?: string | undefined;
+  readonly requestedSopClassUid?: string | undefined;
+  readonly moveDestination?: string | undefined;
+  readonly requestedSopInstanceUid?: string | undefined;
+  readonly eventTypeId?: number | undefined;
+  readonly actionTypeId?: number | undefined;
+  readonly subOperations?: SubOperationCounts | undefined;
   readonly messageId?: number | undefined;
   readonly messageIdBeingRespondedTo?: number | undefined;
   readonly priority?: number | undefined;
@@ -169,9 +203,11 @@ const padded = (s: string, pad: number): Buffer => {
 export function encodeCommand(f: CommandFields): Buffer {
   const els: Encoded[] = [];
   if (f.affectedSopClassUid !== undefined) els.push([Tag.AffectedSopClassUid, padded(f.affectedSopClassUid, 0)]);
+  if (f.requestedSopClassUid !== undefined) els.push([Tag.RequestedSopClassUid, padded(f.requestedSopClassUid, 0)]);
   els.push([Tag.CommandField, usValue(f.commandField)]);
   if (f.messageId !== undefined) els.push([Tag.MessageId, usValue(f.messageId)]);
   if (f.messageIdBeingRespondedTo !== undefined) els.push([Tag.MessageIdBeingRespondedTo, usValue(f.messageIdBeingRespondedTo)]);
+  if (f.moveDestination !== undefined) els.push([Tag.MoveDestination, padded(f.moveDestination, 0x20)]);
   if (f.priority !== undefined) els.push([Tag.Priority, usValue(f.priority)]);
   els.push([Tag.CommandDataSetType, usValue(f.hasDataset ? DATASET_PRESENT : NO_DATASET)]);
   if (f.status !== undefined) els.push([Tag.Status, usValue(f.status)]);
@@ -180,6 +216,16 @@ export function encodeCommand(f: CommandFields): Buffer {
     els.push([Tag.ErrorComment, padded(safe, 0x20)]);
   }
   if (f.affectedSopInstanceUid !== undefined) els.push([Tag.AffectedSopInstanceUid, padded(f.affectedSopInstanceUid, 0)]);
+  if (f.requestedSopInstanceUid !== undefined) els.push([Tag.RequestedSopInstanceUid, padded(f.requestedSopInstanceUid, 0)]);
+  if (f.eventTypeId !== undefined) els.push([Tag.EventTypeId, usValue(f.eventTypeId)]);
+  if (f.actionTypeId !== undefined) els.push([Tag.ActionTypeId, usValue(f.actionTypeId)]);
+  const counts = f.subOperations;
+  if (counts !== undefined) {
+    if (counts.remaining !== undefined) els.push([Tag.NumberOfRemainingSuboperations, usValue(counts.remaining)]);
+    els.push([Tag.NumberOfCompletedSuboperations, usValue(counts.completed)]);
+    els.push([Tag.NumberOfFailedSuboperations, usValue(counts.failed)]);
+    els.push([Tag.NumberOfWarningSuboperations, usValue(counts.warning)]);
+  }
   if (f.moveOriginatorAeTitle !== undefined) els.push([Tag.MoveOriginatorAeTitle, padded(f.moveOriginatorAeTitle, 0x20)]);
   if (f.moveOriginatorMessageId !== undefined) els.push([Tag.MoveOriginatorMessageId, usValue(f.moveOriginatorMessageId)]);
   const bodyLength = els.reduce((n, [, v]) => n + 8 + v.length, 0);

@@ -19,6 +19,24 @@ export const DimseStatus = {
   DatasetDoesNotMatchSopClass: 0xa900,
   /** PS3.4 B.2.3: Error: Cannot understand. */
   CannotUnderstand: 0xc000,
+  /** PS3.4 C.4.2.1.5: Refused: Out of Resources – Unable to calculate number of matches. */
+  UnableToCalculateMatches: 0xa701,
+  /** PS3.4 C.4.2.1.5: Refused: Out of Resources – Unable to perform sub-operations. */
+  UnableToPerformSuboperations: 0xa702,
+  /** PS3.4 C.4.2.1.5: Refused: Move Destination unknown. */
+  MoveDestinationUnknown: 0xa801,
+  /** PS3.4 C.4.2.1.5: Warning: Sub-operations complete, one or more failures or warnings. */
+  SuboperationsFailedOrWarnings: 0xb000,
+  /** PS3.4 C.4.1.1.4: Cancel: matching (or sub-operations) terminated due to Cancel request. */
+  Cancel: 0xfe00,
+  /** PS3.4 C.4.1.1.4: Pending: matches are continuing. */
+  Pending: 0xff00,
+  /** PS3.7 C.5.12: No Such Action Type. */
+  NoSuchActionType: 0x0123,
+  /** PS3.7 C.5.11: No Such SOP Instance. */
+  NoSuchSopInstance: 0x0112,
+  /** PS3.7 C.5.6: Missing Attribute / invalid argument value (0x0115 invalid argument). */
+  InvalidArgumentValue: 0x0115,
 } as const;
 
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';

@@ -3,28 +3,42 @@
  * dataset fragments to the operation's sink, and answers. One operation at a time, in order
  * (Asynchronous Operations Window 1, PS3.7 D.3.3.3).
  */
-import { type DatasetSink, describe, discardingSink, handlerSink, mapErrorCode, sanitizeStatus } from './dataset-sinks.js';
+import type { Socket } from 'node:net';
+import { type SameAssociationReporter, startCommitment } from './commitment-scp.js';
+import { type DatasetSink, collectingSink, describe, discardingSink, handlerSink, mapErrorCode, sanitizeStatus } from './dataset-sinks.js';
 import { CommandField, type DimseCommand, decodeCommand, hasDataset } from './dimse-command.js';
 import { DimseStatus, encodeEchoRsp, encodeStoreRsp, encodeUnrecognizedRsp, isRequestWithResponse } from './dimse-messages.js';
-import { type AssociationInfo, type DimseResponseStatus, type DimseServiceHandlers, type IncomingDataset, type NetLogger, statusOfHandlerError } from './handlers.js';
+import { QueryRetrieveSopClass, STORAGE_COMMITMENT_PUSH_SOP_CLASS, encodeFindRsp, encodeNActionRsp, encodeRetrieveRsp } from './dimse-qr-messages.js';
+import { runFind } from './find-scp.js';
+import { type AssociationInfo, type DimseResponseStatus, type IncomingDataset, type NetLogger, statusOfHandlerError } from './handlers.js';
+import { type FinalResponse, type LocalAeIdentity, OperationChannel } from './operation-channel.js';
+import type { DimseApplicationHandlers } from './query-handlers.js';
+import { runRetrieve } from './retrieve-scp.js';
 import { isDecodeError } from './item-reader.js';
 import type { AcceptedContext } from './negotiation.js';
 import { decodePData, encodePData } from './pdu-codec.js';
 import type { Pdv } from './pdu-types.js';
 import { isValidUid } from './values.js';
 
-/** A command set is a few hundred bytes; 64 KiB leaves room for any N-service and bounds a command that never ends. */
-export const MAX_COMMAND_BYTES = 64 * 1024;
-/** PDVs without data allowed per PDU and per message before we call it a flood. */
-export const MAX_EMPTY_PDVS = 64;
+import { MAX_COMMAND_BYTES, MAX_EMPTY_PDVS } from './dimse-limits.js';
+export { MAX_COMMAND_BYTES, MAX_EMPTY_PDVS };
+/**
+ * A C-FIND/C-MOVE/C-GET identifier or N-ACTION information larger than this is read and dropped,
+ * and refused with 0xA700 (a UID list of ~15 000 UIDs fits).
+ */
+export const MAX_REQUEST_DATASET_BYTES = 1024 * 1024;
 
 export interface DimseReceiverContext {
   readonly association: AssociationInfo;
   readonly accepted: ReadonlyMap<number, AcceptedContext>;
-  readonly handlers: DimseServiceHandlers;
+  readonly handlers: DimseApplicationHandlers;
   readonly logger: NetLogger;
   /** Largest PDV fragment the peer accepts (its Maximum Length less the PDV header). */
   readonly maxFragmentBytes: number;
+  readonly socket: Socket;
+  readonly local: LocalAeIdentity;
+  /** Abstract syntaxes for which we accepted the requestor's SCP role (C-GET storage, PS3.4 C.4.3). */
+  readonly requestorScpRoles: ReadonlySet<string>;
   /** False once the transport is gone: what is still queued in the current PDU is not processed. */
   isOpen(): boolean;
   /** Writes complete PDUs (one write). */
@@ -40,6 +54,8 @@ interface Operation {
   readonly command: DimseCommand;
   readonly sink: DatasetSink;
   readonly respond: (status: DimseResponseStatus) => Buffer;
+  /** For requests whose dataset starts a service (C-FIND, C-MOVE, C-GET, N-ACTION): called instead of answering. */
+  readonly start?: (dataset: Buffer) => void;
 }
 
 export class DimseReceiver {
@@ -49,12 +65,47 @@ export class DimseReceiver {
   private current: Operation | null = null;
   private emptyPdvs = 0;
   private failed = false;
+  /** The requestor's long-running operation (C-FIND/C-MOVE/C-GET) while it runs. */
+  private active: OperationChannel | null = null;
+  /** Our own requests on this association (N-EVENT-REPORT) awaiting the peer's response. */
+  private readonly outgoing = new Map<number, (command: DimseCommand | null) => void>();
+  private ownMessageId = 0;
 
   constructor(private readonly ctx: DimseReceiverContext) {}
 
-  /** True while a command or a dataset is incomplete. */
+  /** True while a command or a dataset is incomplete, or an operation is being answered. */
   get midMessage(): boolean {
-    return this.current !== null || this.commandParts.length > 0;
+    return this.current !== null || this.commandParts.length > 0 || this.active !== null;
+  }
+
+  /** A-RELEASE-RQ or close: our own requests will get no answer on this association. */
+  releaseOutgoing(): void {
+    for (const settle of [...this.outgoing.values()]) settle(null);
+  }
+
+  /** Lets the Storage Commitment task send its N-EVENT-REPORT here (PS3.4 J.3.3). */
+  readonly reporter: SameAssociationReporter = {
+    request: async (contextId, command, dataset, timeoutMs) => {
+      if (!this.ctx.isOpen() || this.midMessage || this.failed) return 'unavailable';
+      const messageId = this.nextOwnMessageId();
+      const response = new Promise<DimseCommand | null>((resolve) => {
+        const timer = setTimeout(() => settle(null), timeoutMs);
+        timer.unref();
+        const settle = (c: DimseCommand | null): void => {
+          clearTimeout(timer);
+          this.outgoing.delete(messageId);
+          resolve(c);
+        };
+        this.outgoing.set(messageId, settle);
+      });
+      this.ctx.send(Buffer.concat([encodePData(contextId, true, command(messageId), this.ctx.maxFragmentBytes), encodePData(contextId, false, dataset, this.ctx.maxFragmentBytes)]));
+      return (await response) ?? 'unavailable';
+    },
+  };
+
+  private nextOwnMessageId(): number {
+    this.ownMessageId = (this.ownMessageId % 0xffff) + 1;
+    return this.ownMessageId;
   }
 
   async onPData(body: Buffer): Promise<void> {
@@ -70,6 +121,8 @@ export class DimseReceiver {
 
   /** The association ended: a dataset in progress is discarded by its sink. Call after the last PDU settled. */
   async abortActive(reason: string): Promise<void> {
+    this.active?.cancel('closed');
+    this.releaseOutgoing();
     const op = this.current;
     this.current = null;
     this.commandParts = [];
@@ -116,6 +169,7 @@ export class DimseReceiver {
     const status = await op.sink.end();
     this.current = null;
     this.emptyPdvs = 0;
+    if (op.start !== undefined && status.status === DimseStatus.Success) return op.start(Buffer.from(op.sink.collected?.() ?? Buffer.alloc(0)));
     this.ctx.send(encodePData(op.contextId, true, op.respond(status), this.ctx.maxFragmentBytes));
     this.ctx.operationDone();
   }
@@ -129,20 +183,88 @@ export class DimseReceiver {
   private startOperation(contextId: number, command: DimseCommand): void | Promise<void> {
     const field = command.commandField;
     if (field === CommandField.CCancelRq) {
-      // Nothing is pending that a C-CANCEL could stop (we perform one operation at a time).
       if (hasDataset(command)) return this.fail('C-CANCEL with a dataset');
+      // PS3.7 §9.3.2.3: a C-CANCEL for anything but the operation in progress (e.g. one already answered) is ignored.
+      if (this.active !== null && command.messageIdBeingRespondedTo === this.active.messageId) this.active.cancel('cancel');
       return undefined;
     }
-    if (!isRequestWithResponse(field)) return this.fail('unexpected DIMSE response from the requestor');
+    if (!isRequestWithResponse(field)) return this.onPeerResponse(command);
     if (command.messageId === null) return this.fail('DIMSE request without Message ID');
+    // PS3.7 D.3.3.3: we negotiate one outstanding operation; a second one is a protocol violation.
+    if (this.active !== null) return this.fail('request while another operation is in progress');
     if (field === CommandField.CEchoRq) return this.startEcho(contextId, command);
     if (field === CommandField.CStoreRq) return this.startStore(contextId, command);
+    if (serviceOfContext(this.ctx.accepted.get(contextId)!.abstractSyntaxUid) === field) return this.startService(contextId, command);
     const respond = (): Buffer => encodeUnrecognizedRsp(command);
     if (hasDataset(command)) {
       this.current = { contextId, command, sink: discardingSink({ status: DimseStatus.UnrecognizedOperation }), respond };
       return undefined;
     }
     return this.answerNow(contextId, respond());
+  }
+
+  private onPeerResponse(command: DimseCommand): void {
+    if (hasDataset(command)) return this.fail('DIMSE response with a dataset from the requestor');
+    const id = command.messageIdBeingRespondedTo;
+    const own = id === null ? undefined : this.outgoing.get(id);
+    if (own !== undefined) return own(command);
+    if (this.active?.deliver(command) === true) return undefined;
+    return this.fail('unexpected DIMSE response from the requestor');
+  }
+
+  /** C-FIND, C-MOVE, C-GET, N-ACTION: read the (bounded) dataset, then run the service detached. */
+  private startService(contextId: number, command: DimseCommand): void {
+    const respond = (s: DimseResponseStatus): Buffer => refusalOf(command, s);
+    if (!hasDataset(command)) return this.answerNow(contextId, respond({ status: DimseStatus.CannotUnderstand, errorComment: 'request without its dataset' }));
+    const start = (dataset: Buffer): void => {
+      if (command.commandField === CommandField.NActionRq) return this.startCommitmentService(contextId, command, dataset);
+      const channel = new OperationChannel(this.linkFor(), contextId, command);
+      this.active = channel;
+      const field = command.commandField;
+      const running = field === CommandField.CFindRq ? runFind(channel, this.ctx.handlers, dataset) : runRetrieve(channel, this.ctx.handlers, dataset, field === CommandField.CGetRq ? 'get' : 'move');
+      void running
+        .catch((error: unknown): FinalResponse => {
+          this.ctx.logger.error({ associationId: this.ctx.association.associationId, err: describe(error) }, 'DIMSE service failed');
+          return { command: respond({ status: DimseStatus.ProcessingFailure }) };
+        })
+        .then((final) => {
+          // The final response and the end of the operation happen together, before any next PDU is read.
+          this.active = null;
+          if (this.ctx.isOpen() && channel.cancelled !== 'closed') {
+            const pdus = encodePData(contextId, true, final.command, this.ctx.maxFragmentBytes);
+            this.ctx.send(final.dataset === undefined ? pdus : Buffer.concat([pdus, encodePData(contextId, false, final.dataset, this.ctx.maxFragmentBytes)]));
+          }
+          this.ctx.operationDone();
+        });
+    };
+    this.current = { contextId, command, sink: collectingSink(MAX_REQUEST_DATASET_BYTES), respond, start };
+  }
+
+  private startCommitmentService(contextId: number, command: DimseCommand, dataset: Buffer): void {
+    const handlers = this.ctx.handlers.storageCommitment;
+    if (handlers === undefined) return this.answerNow(contextId, refusalOf(command, { status: DimseStatus.SopClassNotSupported }));
+    const { response, report } = startCommitment(
+      { association: this.ctx.association, context: this.ctx.accepted.get(contextId)!, handlers, logger: this.ctx.logger, local: this.ctx.local, reporter: this.reporter },
+      command,
+      dataset,
+    );
+    this.answerNow(contextId, response);
+    // Detached: the report may outlive this association (it then goes on a new one).
+    if (report !== null) void report();
+  }
+
+  private linkFor(): OperationChannel['link'] {
+    return {
+      association: this.ctx.association,
+      accepted: this.ctx.accepted,
+      requestorScpRoles: this.ctx.requestorScpRoles,
+      socket: this.ctx.socket,
+      maxFragmentBytes: this.ctx.maxFragmentBytes,
+      logger: this.ctx.logger,
+      local: this.ctx.local,
+      isOpen: () => this.ctx.isOpen() && !this.failed,
+      nextMessageId: () => this.nextOwnMessageId(),
+    };
   }
 
   private async startEcho(contextId: number, command: DimseCommand): Promise<void> {
@@ -191,6 +313,35 @@ export class DimseReceiver {
       sink = discardingSink(statusOfHandlerError(error, mapErrorCode));
     }
     this.current = { contextId, command, sink, respond };
+  }
+}
+
+/** The request a presentation context's SOP class is for (PS3.4 C.4, J.3); other requests are unrecognized (0x0211). */
+function serviceOfContext(abstractSyntaxUid: string): number | null {
+  if (abstractSyntaxUid === STORAGE_COMMITMENT_PUSH_SOP_CLASS) return CommandField.NActionRq;
+  switch (abstractSyntaxUid) {
+    case QueryRetrieveSopClass.PatientRootFind:
+    case QueryRetrieveSopClass.StudyRootFind:
+      return CommandField.CFindRq;
+    case QueryRetrieveSopClass.PatientRootMove:
+    case QueryRetrieveSopClass.StudyRootMove:
+      return CommandField.CMoveRq;
+    case QueryRetrieveSopClass.PatientRootGet:
+    case QueryRetrieveSopClass.StudyRootGet:
+      return CommandField.CGetRq;
+    default:
+      return null;
+  }
+}
+
+function refusalOf(command: DimseCommand, status: DimseResponseStatus): Buffer {
+  switch (command.commandField) {
+    case CommandField.CFindRq:
+      return encodeFindRsp(command, status.status, false, status.errorComment);
+    case CommandField.NActionRq:
+      return encodeNActionRsp(command, status.status, command.affectedSopClassUid ?? '', '', null, status.errorComment);
+    default:
+      return encodeRetrieveRsp(command, status.status, undefined, false, status.errorComment);
   }
 }
 

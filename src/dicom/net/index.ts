@@ -34,3 +34,19 @@ export { type AbstractSyntaxSupport, type AcceptedContext, type SupportedTransfe
 export { DimseStatus, Priority, VERIFICATION_SOP_CLASS, isSuccessOrWarning } from './dimse-messages.js';
 export { RejectReason, RejectResult, RejectSource, type AssociateRj, type PresentationContextProposal, type UserIdentityRequest } from './pdu-types.js';
 export { isValidAeTitle, isValidUid } from './values.js';
+export {
+  CommitmentFailureReason,
+  type CommitmentReference,
+  type CommitmentReportEvent,
+  type CommitmentResult,
+  type DimseApplicationHandlers,
+  type FindResult,
+  type InstanceToSend,
+  type QueryRequest,
+  type QueryRetrieveLevel,
+  type RemoteAe,
+  type RetrieveHandlers,
+  type StorageCommitmentHandlers,
+} from './query-handlers.js';
+export { QueryRetrieveSopClass, STORAGE_COMMITMENT_PUSH_SOP_CLASS, STORAGE_COMMITMENT_PUSH_SOP_INSTANCE, type QueryModel } from './dimse-qr-messages.js';
+export type { ScuResponse } from './scu.js';

@@ -45,6 +45,29 @@ describe('presentation context negotiation', () => {
     assert.deepEqual(outcome.roleReplies, [{ sopClassUid: CT_IMAGE_STORAGE, scuRole: true, scpRole: false }]);
   });
 
+  it('accepts the requestor SCP role for storage classes only on a C-GET association (PS3.4 C.4.3)', () => {
+    const GET = '1.2.840.10008.5.1.4.1.2.2.3';
+    const policy = { abstractSyntaxes: new Set([CT_IMAGE_STORAGE, GET]), transferSyntaxes: TEST_TRANSFER_SYNTAXES };
+    const roles = [
+      { sopClassUid: CT_IMAGE_STORAGE, scuRole: false, scpRole: true },
+      { sopClassUid: GET, scuRole: true, scpRole: true },
+    ];
+    const withGet = negotiatePresentationContexts(
+      [
+        { id: 1, abstractSyntaxUid: GET, transferSyntaxUids: [IMPLICIT_LE] },
+        { id: 3, abstractSyntaxUid: CT_IMAGE_STORAGE, transferSyntaxUids: [EXPLICIT_LE] },
+      ],
+      roles,
+      policy,
+    );
+    assert.deepEqual(withGet.roleReplies, [
+      { sopClassUid: CT_IMAGE_STORAGE, scuRole: false, scpRole: true },
+      { sopClassUid: GET, scuRole: true, scpRole: false },
+    ]);
+    const withoutGet = negotiatePresentationContexts([{ id: 1, abstractSyntaxUid: CT_IMAGE_STORAGE, transferSyntaxUids: [EXPLICIT_LE] }], roles, policy);
+    assert.deepEqual(withoutGet.roleReplies, [{ sopClassUid: CT_IMAGE_STORAGE, scuRole: false, scpRole: false }]);
+  });
+
   it('checks context IDs: odd and unique', () => {
     assert.equal(checkContextIds([{ id: 1, abstractSyntaxUid: '1', transferSyntaxUids: ['1'] }]), null);
     assert.notEqual(checkContextIds([{ id: 2, abstractSyntaxUid: '1', transferSyntaxUids: ['1'] }]), null);

@@ -3,6 +3,19 @@
  */
 import { type PresentationContextProposal, type PresentationContextResult, PresentationContextResultCode, type RoleSelection } from './pdu-types.js';
 
+const GET_SOP_CLASSES = ['1.2.840.10008.5.1.4.1.2.1.3', '1.2.840.10008.5.1.4.1.2.2.3'];
+/** Verification, Storage Commitment and the Query/Retrieve classes: the requestor is never their SCP here. */
+const NEVER_REQUESTOR_SCP: ReadonlySet<string> = new Set([
+  '1.2.840.10008.1.1',
+  '1.2.840.10008.1.20.1',
+  '1.2.840.10008.5.1.4.1.2.1.1',
+  '1.2.840.10008.5.1.4.1.2.1.2',
+  '1.2.840.10008.5.1.4.1.2.1.3',
+  '1.2.840.10008.5.1.4.1.2.2.1',
+  '1.2.840.10008.5.1.4.1.2.2.2',
+  '1.2.840.10008.5.1.4.1.2.2.3',
+]);
+
 /** A transfer syntax we can receive, classified so that lossless ones are preferred. */
 export interface SupportedTransferSyntax {
   readonly uid: string;
@@ -74,15 +87,19 @@ export function negotiatePresentationContexts(
     results.push({ id: ctx.id, result: PresentationContextResultCode.Acceptance, transferSyntaxUid: chosen });
     accepted.set(ctx.id, { id: ctx.id, abstractSyntaxUid: ctx.abstractSyntaxUid, transferSyntaxUid: chosen });
   }
-  // PS3.7 D.3.3.4: answer each proposed role; we accept the requestor acting as SCU (it sends to us)
-  // and decline it acting as SCP (we do not send C-STORE sub-operations on its associations yet).
+  // PS3.7 D.3.3.4: answer each proposed role. We accept the requestor acting as SCU (it sends to us).
+  // We accept it acting as SCP only for the storage SOP classes of a C-GET association (PS3.4
+  // C.4.3.1: the C-STORE sub-operations go back on the same association), never for the query,
+  // retrieve, verification or commitment classes themselves.
   const acceptedSyntaxes = new Set([...accepted.values()].map((c) => c.abstractSyntaxUid));
+  const getAccepted = GET_SOP_CLASSES.some((uid) => acceptedSyntaxes.has(uid));
   const seen = new Set<string>();
   const roleReplies: RoleSelection[] = [];
   for (const role of proposedRoles) {
     if (!acceptedSyntaxes.has(role.sopClassUid) || seen.has(role.sopClassUid)) continue;
     seen.add(role.sopClassUid);
-    roleReplies.push({ sopClassUid: role.sopClassUid, scuRole: role.scuRole, scpRole: false });
+    const scpRole = role.scpRole && getAccepted && !NEVER_REQUESTOR_SCP.has(role.sopClassUid);
+    roleReplies.push({ sopClassUid: role.sopClassUid, scuRole: role.scuRole, scpRole });
   }
   return { results, accepted, roleReplies };
 }

@@ -7,7 +7,8 @@ import { connect as tcpConnect } from 'node:net';
 import { type Result, err, ok } from '../../errors/codes.js';
 import { decodeAssociateAc, encodeAssociateRq } from './associate-codec.js';
 import { describe } from './dataset-sinks.js';
-import { type DimseCommand, decodeCommand } from './dimse-command.js';
+import { type DimseCommand, decodeCommand, hasDataset } from './dimse-command.js';
+import { encodeCancelRq, encodeNEventReportRq } from './dimse-qr-messages.js';
 import { encodeEchoRq, encodeStoreRq, VERIFICATION_SOP_CLASS } from './dimse-messages.js';
 import { type DimseResponseStatus, type NetLogger, SILENT_LOGGER } from './handlers.js';
 import { isDecodeError } from './item-reader.js';
@@ -17,7 +18,7 @@ import { decodeAbort, decodeAssociateRj, decodePData, encodeAbort, encodePData, 
 import type { PduReadError } from './pdu-reader.js';
 import { AbortReason, AbortSource, type AssociateAc, type AssociateRj, DICOM_APPLICATION_CONTEXT, MAX_PRESENTATION_CONTEXTS, PduType, type RawPdu, type RoleSelection } from './pdu-types.js';
 import { type DatasetSource, DatasetWriter } from './scu-dataset-writer.js';
-import { MAX_COMMAND_BYTES, MAX_EMPTY_PDVS } from './dimse-receiver.js';
+import { MAX_COMMAND_BYTES, MAX_EMPTY_PDVS } from './dimse-limits.js';
 import { isValidAeTitle } from './values.js';
 
 export interface ProposedContext {
@@ -72,13 +73,25 @@ const DEFAULT_PDU_BYTES = 256 * 1024;
 
 type Settle = (result: Result<DimseCommand, ScuFailure>) => void;
 
+/** One response of a multi-response operation (C-FIND/C-MOVE/C-GET), with its dataset if any. */
+export interface ScuResponse {
+  readonly command: DimseCommand;
+  readonly dataset: Buffer | null;
+}
+
+/** Response datasets held by the SCU (C-FIND identifiers are small). */
+const MAX_RESPONSE_DATASET_BYTES = 4 * 1024 * 1024;
+
 export class ScuAssociation {
   private state: 'requesting' | 'established' | 'releasing' | 'closed' = 'requesting';
   private readonly connection: PduConnection;
   private accepted: AcceptedContext[] = [];
   private maxFragment = 0;
   private nextMessageId = 1;
-  private pending: { messageId: number; settle: Settle } | null = null;
+  private pending: { messageId: number; settle: Settle; onResponse?: (response: ScuResponse) => boolean } | null = null;
+  private responseCommand: DimseCommand | null = null;
+  private datasetParts: Buffer[] = [];
+  private datasetBytes = 0;
   private commandParts: Buffer[] = [];
   private commandBytes = 0;
   private failure: ScuFailure | null = null;
@@ -158,6 +171,46 @@ export class ScuAssociation {
     }
     if (!sent) return err(this.failure ?? { kind: 'closed', detail: 'connection closed while sending' });
     return statusOf(await this.withTimeout(response));
+  }
+
+  /**
+   * N-EVENT-REPORT-RQ (PS3.7 §10.1.1) with its event information, e.g. a Storage Commitment report
+   * sent by the SCP on an association it opened (PS3.4 J.3.3).
+   */
+  async nEventReport(request: { readonly sopClassUid: string; readonly sopInstanceUid: string; readonly eventTypeId: number; readonly dataset: Buffer }): Promise<Result<DimseResponseStatus, ScuFailure>> {
+    const context = this.accepted.find((c) => c.abstractSyntaxUid === request.sopClassUid);
+    if (context === undefined) return err({ kind: 'no-presentation-context', detail: 'SOP class not accepted' });
+    const started = this.startRequest();
+    if (!started.ok) return started;
+    const { messageId, response } = started.value;
+    const command = encodeNEventReportRq(messageId, request.sopClassUid, request.sopInstanceUid, request.eventTypeId);
+    this.connection.send(Buffer.concat([encodePData(context.id, true, command, this.maxFragment), encodePData(context.id, false, request.dataset, this.maxFragment)]));
+    return statusOf(await this.withTimeout(response));
+  }
+
+  /**
+   * Sends a request with a dataset (C-FIND/C-MOVE/C-GET identifier, N-ACTION information) built by
+   * `command(messageId)`, and collects every response up to the final one (not pending). After
+   * `cancelAfterPending` pending responses a C-CANCEL-RQ is sent (PS3.7 §9.3.2.3).
+   */
+  async request(sopClassUid: string, command: (messageId: number) => Buffer, dataset: Buffer, cancelAfterPending?: number): Promise<Result<ScuResponse[], ScuFailure>> {
+    const context = this.accepted.find((c) => c.abstractSyntaxUid === sopClassUid);
+    if (context === undefined) return err({ kind: 'no-presentation-context', detail: 'SOP class not accepted' });
+    const started = this.startRequest();
+    if (!started.ok) return started;
+    const { messageId, response } = started.value;
+    const responses: ScuResponse[] = [];
+    let pendingCount = 0;
+    this.pending!.onResponse = (r) => {
+      responses.push(r);
+      const status = r.command.status ?? 0;
+      const isPending = status === 0xff00 || status === 0xff01;
+      if (isPending && ++pendingCount === cancelAfterPending) this.connection.send(encodePData(context.id, true, encodeCancelRq(messageId), this.maxFragment));
+      return !isPending;
+    };
+    this.connection.send(Buffer.concat([encodePData(context.id, true, command(messageId), this.maxFragment), encodePData(context.id, false, dataset, this.maxFragment)]));
+    const final = await this.withTimeout(response);
+    return final.ok ? ok(responses) : final;
   }
 
   /** A-RELEASE (PS3.8 §7.2): resolves once the peer answered and the connection is closed. */
@@ -284,8 +337,15 @@ export class ScuAssociation {
     if (isDecodeError(pdvs)) return this.protocolAbort(pdvs.detail);
     for (const pdv of pdvs) {
       if (!this.accepted.some((c) => c.id === pdv.contextId)) return this.protocolAbort('PDV on a context that was not accepted');
-      // Response datasets (C-FIND/C-GET) are not used yet: read and dropped.
-      if (!pdv.isCommand) continue;
+      if (!pdv.isCommand) {
+        if (this.responseCommand === null) return this.protocolAbort('dataset without a response command');
+        this.datasetBytes += pdv.data.length;
+        if (this.datasetBytes > MAX_RESPONSE_DATASET_BYTES) return this.protocolAbort('response dataset exceeds its size limit');
+        this.datasetParts.push(Buffer.from(pdv.data));
+        if (pdv.isLast) this.deliver(this.responseCommand, Buffer.concat(this.datasetParts, this.datasetBytes));
+        continue;
+      }
+      if (this.responseCommand !== null) return this.protocolAbort('command while a response dataset is incomplete');
       this.commandBytes += pdv.data.length;
       if (this.commandBytes > MAX_COMMAND_BYTES) return this.protocolAbort('command set exceeds its size limit');
       this.commandParts.push(pdv.data);
@@ -298,9 +358,25 @@ export class ScuAssociation {
       if (pending === null || (command.commandField & 0x8000) === 0 || command.messageIdBeingRespondedTo !== pending.messageId) {
         return this.protocolAbort('unexpected DIMSE message');
       }
-      this.pending = null;
-      pending.settle(ok(command));
+      if (hasDataset(command)) {
+        this.responseCommand = command;
+        this.datasetParts = [];
+        this.datasetBytes = 0;
+        continue;
+      }
+      this.deliver(command, null);
     }
+  }
+
+  private deliver(command: DimseCommand, dataset: Buffer | null): void {
+    this.responseCommand = null;
+    this.datasetParts = [];
+    this.datasetBytes = 0;
+    const pending = this.pending;
+    if (pending === null) return;
+    if (pending.onResponse !== undefined && !pending.onResponse({ command, dataset })) return;
+    this.pending = null;
+    pending.settle(ok(command));
   }
 
   private protocolAbort(detail: string): void {

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Server, type Socket, createServer } from 'node:net';
 import { type Admission, ScpAssociation, type ScpConfig, normalizeAddress } from './association-scp.js';
-import { type DimseServiceHandlers, type NetLogger, SILENT_LOGGER } from './handlers.js';
+import { type NetLogger, SILENT_LOGGER } from './handlers.js';
+import type { DimseApplicationHandlers } from './query-handlers.js';
 import type { AbstractSyntaxSupport, SupportedTransferSyntax } from './negotiation.js';
 import { isValidAeTitle } from './values.js';
 
@@ -31,7 +32,7 @@ export interface DimseServerOptions {
   readonly maxPendingConnections?: number;
   readonly abstractSyntaxes: AbstractSyntaxSupport;
   readonly transferSyntaxes: readonly SupportedTransferSyntax[];
-  readonly handlers: DimseServiceHandlers;
+  readonly handlers: DimseApplicationHandlers;
   readonly logger?: NetLogger;
 }
 

@@ -164,7 +164,8 @@ export function associateRq(overrides: Partial<AssociateRq> = {}, contexts?: Pre
 }
 
 /** Builds a small explicit VR little endian Part 10 file; returns it and its dataset part. */
-export function buildPart10(sopClassUid: string, sopInstanceUid: string, pixelBytes = 64): { file: Buffer; dataset: Buffer } {
+/** `hierarchy` adds Study/Series Instance UIDs (archives such as Orthanc require them). */
+export function buildPart10(sopClassUid: string, sopInstanceUid: string, pixelBytes = 64, hierarchy?: { study: string; series: string }): { file: Buffer; dataset: Buffer } {
   const el = (group: number, element: number, vr: string, value: Buffer): Buffer => {
     const padded = value.length % 2 === 0 ? value : Buffer.concat([value, Buffer.from([vr === 'UI' ? 0 : 0x20])]);
     const long = vr === 'OB' || vr === 'OW' || vr === 'UN' || vr === 'SQ' || vr === 'UT';
@@ -200,6 +201,7 @@ export function buildPart10(sopClassUid: string, sopInstanceUid: string, pixelBy
     el(8, 0x18, 'UI', s(sopInstanceUid)),
     el(8, 0x60, 'CS', s('CT')),
     el(0x10, 0x20, 'LO', s('TEST-ID')),
+    ...(hierarchy === undefined ? [] : [el(0x20, 0x0d, 'UI', s(hierarchy.study)), el(0x20, 0x0e, 'UI', s(hierarchy.series))]),
     el(0x28, 0x02, 'US', us(1)),
     el(0x28, 0x10, 'US', us(side)),
     el(0x28, 0x11, 'US', us(side)),
