@@ -13,6 +13,7 @@ import { SessionService } from './sessions.js';
 import { UserService } from './users.js';
 
 export { ROLES, isRole, type Role } from './roles.js';
+export { configuredPeersOf } from './configured-peers.js';
 export {
   PERMISSIONS,
   ROLE_PERMISSIONS,

@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuditSource } from '../audit/events.js';
-import { argon2idHasher, createAuthServices, type ActingContext, type AuthServices, type PeerRecord } from '../auth/index.js';
+import { argon2idHasher, configuredPeersOf, createAuthServices, type ActingContext, type AuthServices } from '../auth/index.js';
 import { systemClock } from '../clock/index.js';
 import { loadConfig, type KakuteiConfig } from '../config/index.js';
 import { openDatabase, type Database } from '../index/index.js';
@@ -43,9 +43,7 @@ export async function openIdentityServices(configuration: { readonly config?: st
   return { ok: true, services, context: { actor: { kind: 'system', component: 'cli' }, source: cliSource() }, database };
 }
 
-export function configuredPeersOf(config: KakuteiConfig): PeerRecord[] {
-  return config.dicom.peers.map((p) => ({ aeTitle: p.aeTitle, host: p.host, port: p.port, name: p.name, services: p.allow, tlsCertificateSubject: p.tlsCertificateSubject }));
-}
+export { configuredPeersOf };
 
 function databaseTarget(config: KakuteiConfig): string {
   return config.databaseUrl ?? join(config.dataDir, 'kakutei.sqlite');

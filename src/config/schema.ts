@@ -95,6 +95,8 @@ export const configSchema = z
          * Character Set (e.g. old devices sending Shift_JIS). Keys are calling AE titles; `*` applies to all.
          */
         fallbackCharacterSets: z.record(z.string(), z.enum(['shift_jis', 'euc-jp', 'iso-2022-jp', 'utf-8', 'latin1'])).default({}),
+        /** C-FIND answers at most this many matches, then ends with A700 (narrow the query). */
+        maxQueryMatches: z.number().int().min(1).max(100_000).default(1000),
         /** true: any calling AE may C-ECHO and C-STORE (issue 3 item 3). false: registered peers only. */
         openStorage: z.boolean().default(true),
         /** Remote AEs known from the file; `kakutei peer add` registers more in the database. */

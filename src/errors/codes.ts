@@ -37,6 +37,17 @@ export const ERROR_CODES = {
   AUDIT_UNAVAILABLE: { http: 503, dimse: 0xa700, message: 'The access cannot be recorded in the audit trail' },
   // Query (issue 4): C-FIND 0xA900 "Identifier does not match SOP Class" (PS3.4 C.4.1.1.4)
   QUERY_INVALID: { http: 400, dimse: 0xa900, message: 'The query keys are invalid' },
+  // DICOMweb and imaging (issue 4)
+  FRAME_NOT_FOUND: { http: 404, dimse: 0xc000, message: 'No such frame in the instance' },
+  PIXEL_DATA_INVALID: { http: 422, dimse: 0xc000, message: 'The pixel data or its attributes are inconsistent' },
+  DECODE_UNSUPPORTED: { http: 501, dimse: 0xc000, message: 'Pixel data in this transfer syntax or layout cannot be decoded' },
+  DECODE_FAILED: { http: 422, dimse: 0xc000, message: 'The pixel data could not be decoded' },
+  DECODE_LIMIT_EXCEEDED: { http: 422, dimse: 0xc000, message: 'Decoding the frame exceeded its memory or time limit' },
+  DECODE_BUSY: { http: 503, dimse: 0xa700, message: 'Too many frames are waiting to be decoded' },
+  RENDER_PARAMETERS_INVALID: { http: 400, dimse: 0xc000, message: 'The rendering parameters are invalid' },
+  MULTIPART_INVALID: { http: 400, dimse: 0xc000, message: 'The multipart body is malformed' },
+  MULTIPART_TOO_LARGE: { http: 413, dimse: 0xa700, message: 'The multipart body exceeds a configured limit' },
+  MEDIA_TYPE_UNSUPPORTED: { http: 415, dimse: 0xc000, message: 'The media type is not supported' },
   // Configuration
   CONFIG_INVALID: { http: 500, dimse: 0xc000, message: 'The configuration is invalid' },
 } as const satisfies Record<string, { http: number; dimse: number; message: string }>;

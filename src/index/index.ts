@@ -21,3 +21,5 @@ export type {
 export { appendAuditEvent, createSqlAuditStore, createStoredObjectCatalog, AUDIT_APPEND_LOCK_KEY } from './audit-store.js';
 export type { SqlAuditStore, SqlAuditStoreOptions } from './audit-store.js';
 export { runQuery, type QueryMatch, type QueryPage, type RunQueryOptions } from './query-run.js';
+export { createAuditSearch, type AuditSearch, type AuditSearchFilter, type AuditSearchPage } from './audit-search.js';
+export { findInstancesToRetrieve, findStoredInstances, MAX_RETRIEVE_INSTANCES, type RetrieveKeys, type StoredInstanceLocation } from './stored-instances.js';

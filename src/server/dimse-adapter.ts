@@ -5,8 +5,8 @@ import type {
   AssociationInfo,
   AssociationRequestInfo,
   CStoreRequestInfo,
+  DimseApplicationHandlers,
   DimseResponseStatus,
-  DimseServiceHandlers,
   IncomingDataset,
   NetworkSecurityEvent,
 } from '../dicom/net/index.js';
@@ -16,6 +16,8 @@ import type { IngestService } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
 import { AssociationLedger } from './association-audit.js';
 import type { DicomAccess, DicomService } from './dicom-access.js';
+import { createQueryRetrieveHandlers } from './query-retrieve.js';
+import type { QueryRetrieveDependencies } from './query-retrieve.js';
 
 /** PS3.7 C: the statuses answered here. */
 const STATUS_SUCCESS = 0x0000;
@@ -36,7 +38,14 @@ const SECURITY_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DATASET_UNPA
  * control and the audit trail to every association. The network layer knows nothing of storage;
  * the core knows nothing of PDUs.
  */
-export function createDimseHandlers(deps: { ingest: IngestService; access: DicomAccess; audit: DimseAudit; logger: Logger }): DimseServiceHandlers {
+export function createDimseHandlers(deps: {
+  ingest: IngestService;
+  access: DicomAccess;
+  audit: DimseAudit;
+  logger: Logger;
+  /** C-FIND, C-MOVE, C-GET and Storage Commitment; absent: those services answer 0x0122. */
+  queryRetrieve?: Omit<QueryRetrieveDependencies, 'refuse' | 'audit' | 'logger'>;
+}): DimseApplicationHandlers {
   const { ingest, access, audit, logger } = deps;
   const ledgers = new Map<string, { ledger: AssociationLedger; services: ReadonlySet<DicomService> }>();
 
@@ -61,7 +70,10 @@ export function createDimseHandlers(deps: { ingest: IngestService; access: Dicom
     return { status: STATUS_NOT_AUTHORIZED, errorComment: 'ACCESS_DENIED' };
   };
 
+  const queryRetrieve = deps.queryRetrieve === undefined ? null : createQueryRetrieveHandlers({ ...deps.queryRetrieve, audit, logger, refuse });
+
   return {
+    ...(queryRetrieve === null ? {} : queryRetrieve),
     async acceptAssociation(request: AssociationRequestInfo): Promise<AssociationDecision> {
       if (!audit.healthy()) {
         // An access that cannot be audited is refused (issue 3); transient, the modality retries.

@@ -15,8 +15,14 @@ import { IngestService } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
 import { createFilesystemStore } from '../storage/index.js';
 import { startAuditServices } from './audit-services.js';
-import { configuredDicomAccess } from './configured-access.js';
+import { peerRegistryAccess } from './peer-access.js';
+import { argon2idHasher, configuredPeersOf, createAuthServices } from '../auth/index.js';
+import { createIdentityStore } from '../index/identity-store.js';
+import { QueryRetrieveSopClass, STORAGE_COMMITMENT_PUSH_SOP_CLASS } from '../dicom/net/index.js';
 import { createDimseHandlers } from './dimse-adapter.js';
+
+/** Query/Retrieve (Patient and Study Root: FIND, MOVE, GET) and Storage Commitment Push. */
+const QUERY_RETRIEVE_SOP_CLASSES: ReadonlySet<string> = new Set([...Object.values(QueryRetrieveSopClass), STORAGE_COMMITMENT_PUSH_SOP_CLASS]);
 
 export interface RunningServer {
   readonly dicomPort: number;
@@ -46,6 +52,11 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
   }
   const audit = await startAuditServices(config, database, clock, logger);
   const index = createInstanceIndex(database, { audit: audit.store });
+  const identityStore = createIdentityStore(database, { auditSinkFor: (trx) => audit.store.sinkFor(trx) });
+  const auth = createAuthServices(
+    { store: identityStore, clock, settings: config.auth, hasher: argon2idHasher() },
+    { configuredPeers: configuredPeersOf(config), openStorage: config.dicom.openStorage },
+  );
   const store = await createFilesystemStore({ rootDir: join(config.dataDir, 'objects') });
 
   const ingest = new IngestService({
@@ -61,7 +72,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     },
   });
 
-  if (config.dicom.allowedCallingAeTitles === null) {
+  if (config.dicom.allowedCallingAeTitles === null && config.dicom.openStorage) {
     logger.warn({ event: 'security', kind: 'open-storage' }, 'any calling AE title may store: set dicom.allowedCallingAeTitles to restrict it');
   }
   const privateClasses = new Set(config.dicom.privateSopClasses);
@@ -76,9 +87,15 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     idleMs: config.dicom.idleTimeoutMs,
     maxAssociations: config.dicom.maxAssociations,
     maxAssociationsPerPeer: config.dicom.maxAssociationsPerPeer,
-    abstractSyntaxes: (uid: string) => uid === VERIFICATION_SOP_CLASS_UID || storageClasses.has(uid) || privateClasses.has(uid),
+    abstractSyntaxes: (uid: string) => uid === VERIFICATION_SOP_CLASS_UID || storageClasses.has(uid) || privateClasses.has(uid) || QUERY_RETRIEVE_SOP_CLASSES.has(uid),
     transferSyntaxes: TRANSFER_SYNTAXES.map((syntax) => ({ uid: syntax.uid, lossy: syntax.lossy })),
-    handlers: createDimseHandlers({ ingest, access: configuredDicomAccess(config), audit: audit.trail, logger }),
+    handlers: createDimseHandlers({
+      ingest,
+      access: peerRegistryAccess(auth.peers, config, logger),
+      audit: audit.trail,
+      logger,
+      queryRetrieve: { database, store, peers: auth.peers, maxMatches: config.dicom.maxQueryMatches },
+    }),
     logger,
   });
 

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { readFileMeta } from '../dicom/part10/index.js';
+import { run } from '../testing/dcmtk.js';
+import { makeFixtureSet } from '../testing/fixtures/index.js';
+import type { FixtureFile } from '../testing/fixtures/index.js';
+import { sendFiles } from '../testing/send.js';
+import { startKakuteiProcess } from '../testing/server-process.js';
+import type { KakuteiProcess } from '../testing/server-process.js';
+import { DCMTK_ENV, hasTool, requireTools } from '../testing/tools.js';
+
+const TOOLS = ['findscu', 'movescu', 'getscu', 'storescp', 'storescu', 'echoscu'];
+
+function datasetOf(bytes: Buffer): Buffer {
+  const meta = readFileMeta(bytes);
+  if (!meta.ok) throw new Error('not a Part 10 file');
+  return bytes.subarray(meta.value.datasetOffset);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+describe('query and retrieve against kakutei serve, with DCMTK peers', () => {
+  let work: string;
+  let server: KakuteiProcess | null = null;
+  let storescp: ChildProcess | null = null;
+  let fixtures: FixtureFile[] = [];
+  let scpDir: string;
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'kakutei-qr-'));
+    if (!TOOLS.every(hasTool)) return;
+    fixtures = await makeFixtureSet(join(work, 'fixtures'));
+    scpDir = join(work, 'storescp');
+    mkdirSync(scpDir);
+    const scpPort = await freePort();
+    storescp = spawn('storescp', ['-aet', 'STORESCP', '+xa', '-od', scpDir, String(scpPort)], { env: DCMTK_ENV, stdio: 'ignore' });
+    for (let i = 0; i < 100 && (await run('echoscu', ['-aec', 'STORESCP', '127.0.0.1', String(scpPort)])).code !== 0; i++) await delay(50);
+    // Peers as a hospital would declare them: a viewer that may query and retrieve, and a PACS
+    // that is a C-MOVE destination. Unknown AEs may only echo and store.
+    const config = join(work, 'kakutei.yaml');
+    writeFileSync(
+      config,
+      [
+        'dicom:',
+        '  fallbackCharacterSets: { TESTSCU: shift_jis }',
+        '  peers:',
+        '    - { aeTitle: VIEWER, allow: [echo, query, retrieve] }',
+        `    - { aeTitle: STORESCP, host: 127.0.0.1, port: ${scpPort}, allow: [echo] }`,
+        '',
+      ].join('\n'),
+    );
+    server = await startKakuteiProcess({ dataDir: join(work, 'data'), args: ['--config', config] });
+    const sent = await sendFiles(server.dicomPort, fixtures);
+    assert.equal(sent.acknowledged.length, fixtures.length, sent.log);
+  });
+  after(async () => {
+    storescp?.kill();
+    await server?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const findscu = (callingAe: string, keys: string[]) =>
+    run('findscu', ['-v', '-aet', callingAe, '-aec', 'KAKUTEI', '-S', ...keys.flatMap((key) => ['-k', key]), '127.0.0.1', String(server!.dicomPort)]);
+
+  it('answers C-FIND at study level, Japanese name keys included', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const all = await findscu('VIEWER', ['0008,0052=STUDY', '0020,000D', '0010,0010']);
+    assert.equal(all.code, 0, all.stdout + all.stderr);
+    const studies = new Set(fixtures.map((fixture) => fixture.studyInstanceUid));
+    for (const study of studies) assert.ok((all.stdout + all.stderr).includes(study), `study ${study} found`);
+    const yamada = await findscu('VIEWER', ['0008,0052=STUDY', '0008,0005=ISO_IR 192', '0010,0010=山田*', '0020,000D']);
+    assert.equal(yamada.code, 0);
+    const japanese = fixtures.filter((fixture) => fixture.expected?.patientNameIdeographic?.startsWith('山田') === true);
+    assert.ok(japanese.length > 0);
+    for (const fixture of japanese) assert.ok((yamada.stdout + yamada.stderr).includes(fixture.studyInstanceUid), `${fixture.name} matched by 山田*`);
+    const others = fixtures.filter((fixture) => !japanese.some((j) => j.studyInstanceUid === fixture.studyInstanceUid));
+    for (const fixture of others) assert.ok(!(yamada.stdout + yamada.stderr).includes(fixture.studyInstanceUid), `${fixture.name} not matched by 山田*`);
+  });
+
+  it('refuses C-FIND to a calling AE that is not allowed to query', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const result = await findscu('STRANGER', ['0008,0052=STUDY', '0020,000D']);
+    const output = result.stdout + result.stderr;
+    assert.ok(!fixtures.some((fixture) => output.includes(fixture.studyInstanceUid)), 'nothing disclosed');
+    assert.match(output, /0x0?124|Not ?Authorized/i, 'answered Refused: Not Authorized (0124)');
+  });
+
+  it('moves a study to a configured destination, byte for byte, and refuses unknown ones', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const study = fixtures.find((candidate) => candidate.name === 'ct-explicit-le')!.studyInstanceUid;
+    const inStudy = fixtures.filter((fixture) => fixture.studyInstanceUid === study);
+    const moved = await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', 'STORESCP', '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${study}`, '127.0.0.1', String(server!.dicomPort)]);
+    const received = readdirSync(scpDir).map((name) => datasetOf(readFileSync(join(scpDir, name))));
+    // Debian's storescp (DCMTK 3.6.7) knows no HTJ2K: that one sub-operation fails (we never
+    // transcode lossy), the final status is B000, and every other dataset arrives unchanged.
+    for (const fixture of inStudy) {
+      const arrived = received.some((dataset) => dataset.equals(datasetOf(readFileSync(fixture.path))));
+      if (fixture.transferSyntaxUid.startsWith('1.2.840.10008.1.2.4.20')) assert.ok(!arrived, `${fixture.name} cannot be accepted by storescp`);
+      else assert.ok(arrived, `${fixture.name} arrived unchanged`);
+    }
+    assert.match(moved.stdout + moved.stderr, /SubOperationsCompleteOneOrMoreFailures|B000/i);
+    const unknown = await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', 'NOWHERE', '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${study}`, '127.0.0.1', String(server!.dicomPort)]);
+    assert.match(unknown.stdout + unknown.stderr, /a801|MoveDestinationUnknown/i);
+  });
+
+  it('sends a study to getscu on the same association, byte for byte', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const getDir = join(work, 'get');
+    mkdirSync(getDir);
+    const fixture = fixtures.find((candidate) => candidate.name === 'ct-explicit-le')!;
+    const result = await run('getscu', ['-aet', 'VIEWER', '-aec', 'KAKUTEI', '-S', '-od', getDir, '-k', '0008,0052=STUDY', '-k', `0020,000D=${fixture.studyInstanceUid}`, '127.0.0.1', String(server!.dicomPort)]);
+    const received = readdirSync(getDir).map((name) => datasetOf(readFileSync(join(getDir, name))));
+    assert.ok(received.some((dataset) => dataset.equals(datasetOf(readFileSync(fixture.path)))), result.stdout + result.stderr);
+  });
+
+  it('records queries and retrievals in the audit trail', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const actions = await auditActions(join(work, 'data'));
+    assert.ok(actions.includes('query'));
+    assert.ok(actions.includes('retrieve'));
+    assert.ok(actions.includes('security-alert'), 'the refused C-FIND raised a security alert');
+  });
+});
+
+async function auditActions(dataDir: string): Promise<string[]> {
+  const { openDatabase, createSqlAuditStore } = await import('../index/index.js');
+  const { silentLogger } = await import('../log/index.js');
+  const { systemClock } = await import('../clock/index.js');
+  const db = await openDatabase(join(dataDir, 'kakutei.sqlite'), silentLogger());
+  try {
+    return (await createSqlAuditStore(db, { clock: systemClock }).readFrom(1, 100_000)).map((event) => event.action);
+  } finally {
+    await db.close();
+  }
+}
