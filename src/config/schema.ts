@@ -68,6 +68,8 @@ export const configSchema = z
       .object({
         host: z.string().default('0.0.0.0'),
         port: port.default(8080),
+        /** `null`: plain HTTP. Otherwise HTTPS (TLS 1.2 or later) with these PEM files; session cookies are then Secure. */
+        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().nullable().default(null),
       })
       .strict()
       .default({}),
@@ -95,6 +97,22 @@ export const configSchema = z
          * Character Set (e.g. old devices sending Shift_JIS). Keys are calling AE titles; `*` applies to all.
          */
         fallbackCharacterSets: z.record(z.string(), z.enum(['shift_jis', 'euc-jp', 'iso-2022-jp', 'utf-8', 'latin1'])).default({}),
+        /**
+         * DICOM over TLS (PS3.15 B.9/B.13) on a port of its own, beside the plain one; `null`: off.
+         * With `requireClientCertificate`, peers must present a certificate issued by `caFile`; a
+         * peer registered with `tlsCertificateSubject` is recognised only with that certificate.
+         */
+        tls: z
+          .object({
+            port: port.default(2762),
+            certFile: z.string().min(1),
+            keyFile: z.string().min(1),
+            caFile: z.string().min(1).nullable().default(null),
+            requireClientCertificate: z.boolean().default(true),
+          })
+          .strict()
+          .nullable()
+          .default(null),
         /** C-FIND answers at most this many matches, then ends with A700 (narrow the query). */
         maxQueryMatches: z.number().int().min(1).max(100_000).default(1000),
         /** true: any calling AE may C-ECHO and C-STORE (issue 3 item 3). false: registered peers only. */

@@ -24,37 +24,10 @@ const CHUNK = 500;
 export async function findStoredInstances(db: Database, sopInstanceUids: readonly string[]): Promise<StoredInstanceLocation[]> {
   const found: StoredInstanceLocation[] = [];
   for (let start = 0; start < sopInstanceUids.length; start += CHUNK) {
-    const rows = await db.kysely
-      .selectFrom('instances')
-      .innerJoin('series', 'series.id', 'instances.series_fk')
-      .innerJoin('studies', 'studies.id', 'series.study_fk')
-      .innerJoin('patients', 'patients.id', 'studies.patient_fk')
-      .select([
-        'instances.sop_instance_uid',
-        'instances.sop_class_uid',
-        'instances.transfer_syntax_uid',
-        'instances.object_key',
-        'instances.file_bytes',
-        'instances.dataset_bytes',
-        'studies.study_instance_uid',
-        'series.series_instance_uid',
-        'patients.patient_id',
-      ])
+    const rows = await locations(db)
       .where('instances.sop_instance_uid', 'in', sopInstanceUids.slice(start, start + CHUNK))
       .execute();
-    for (const row of rows) {
-      found.push({
-        sopInstanceUid: row.sop_instance_uid,
-        sopClassUid: row.sop_class_uid,
-        transferSyntaxUid: row.transfer_syntax_uid,
-        objectKey: row.object_key,
-        fileBytes: Number(row.file_bytes),
-        datasetBytes: Number(row.dataset_bytes),
-        studyInstanceUid: row.study_instance_uid,
-        seriesInstanceUid: row.series_instance_uid,
-        patientId: row.patient_id,
-      });
-    }
+    found.push(...rows.map(toLocation));
   }
   return found;
 }
@@ -92,7 +65,19 @@ export async function findInstancesToRetrieve(db: Database, keys: RetrieveKeys):
     }
     return [...found.values()];
   }
-  let query = db.kysely
+  let query = locations(db)
+    .where('studies.confidentiality', '=', 'normal');
+  if (patientId !== null) query = query.where('patients.patient_id', '=', patientId);
+  if (studies.length > 0) query = query.where('studies.study_instance_uid', 'in', studies);
+  if (series.length > 0) query = query.where('series.series_instance_uid', 'in', series);
+  if (sops.length > 0) query = query.where('instances.sop_instance_uid', 'in', sops);
+  const rows = await query.orderBy('instances.id').limit(MAX_RETRIEVE_INSTANCES).execute();
+  return rows.map(toLocation);
+}
+
+/** The instances joined up to their patient, selecting what a location needs. */
+function locations(db: Database) {
+  return db.kysely
     .selectFrom('instances')
     .innerJoin('series', 'series.id', 'instances.series_fk')
     .innerJoin('studies', 'studies.id', 'series.study_fk')
@@ -107,14 +92,13 @@ export async function findInstancesToRetrieve(db: Database, keys: RetrieveKeys):
       'studies.study_instance_uid',
       'series.series_instance_uid',
       'patients.patient_id',
-    ])
-    .where('studies.confidentiality', '=', 'normal');
-  if (patientId !== null) query = query.where('patients.patient_id', '=', patientId);
-  if (studies.length > 0) query = query.where('studies.study_instance_uid', 'in', studies);
-  if (series.length > 0) query = query.where('series.series_instance_uid', 'in', series);
-  if (sops.length > 0) query = query.where('instances.sop_instance_uid', 'in', sops);
-  const rows = await query.orderBy('instances.id').limit(MAX_RETRIEVE_INSTANCES).execute();
-  return rows.map((row) => ({
+    ]);
+}
+
+type LocationRow = Awaited<ReturnType<ReturnType<typeof locations>['execute']>>[number];
+
+function toLocation(row: LocationRow): StoredInstanceLocation {
+  return {
     sopInstanceUid: row.sop_instance_uid,
     sopClassUid: row.sop_class_uid,
     transferSyntaxUid: row.transfer_syntax_uid,
@@ -124,5 +108,5 @@ export async function findInstancesToRetrieve(db: Database, keys: RetrieveKeys):
     studyInstanceUid: row.study_instance_uid,
     seriesInstanceUid: row.series_instance_uid,
     patientId: row.patient_id,
-  }));
+  };
 }

@@ -11,5 +11,5 @@ export type Admission =
  * registry; the DIMSE adapter only asks.
  */
 export interface DicomAccess {
-  admit(request: { readonly callingAeTitle: string; readonly peerAddress: string }): Promise<Admission> | Admission;
+  admit(request: { readonly callingAeTitle: string; readonly peerAddress: string; readonly tlsCertificateSubject: string | null }): Promise<Admission> | Admission;
 }

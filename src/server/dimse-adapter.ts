@@ -80,7 +80,7 @@ export function createDimseHandlers(deps: {
         logger.error({ event: 'association-refused', reason: 'audit-unavailable', callingAeTitle: request.callingAeTitle }, 'association refused: the audit trail is unavailable');
         return { accept: false, result: 2, source: 3, reason: 1 };
       }
-      const admission = await access.admit({ callingAeTitle: request.callingAeTitle, peerAddress: request.peerAddress });
+      const admission = await access.admit({ callingAeTitle: request.callingAeTitle, peerAddress: request.peerAddress, tlsCertificateSubject: request.tlsCertificateSubject });
       if (!admission.admitted) {
         logger.warn({ event: 'security', kind: 'calling-ae-not-allowed', callingAeTitle: request.callingAeTitle, peerAddress: request.peerAddress }, 'association refused: calling AE title not allowed');
         securityAlert({ callingAeTitle: request.callingAeTitle, peerAddress: request.peerAddress, kind: 'calling-ae-not-allowed' });

@@ -12,9 +12,9 @@ import type { Admission, DicomAccess, DicomService } from './dicom-access.js';
 export function peerRegistryAccess(peers: Pick<PeerService, 'identify'>, config: KakuteiConfig, logger: Logger): DicomAccess {
   const allowList = config.dicom.allowedCallingAeTitles === null ? null : new Set(config.dicom.allowedCallingAeTitles);
   return {
-    async admit({ callingAeTitle, peerAddress }): Promise<Admission> {
+    async admit({ callingAeTitle, peerAddress, tlsCertificateSubject }): Promise<Admission> {
       if (allowList !== null && !allowList.has(callingAeTitle)) return { admitted: false };
-      const subject = await peers.identify({ aeTitle: callingAeTitle, address: peerAddress });
+      const subject = await peers.identify({ aeTitle: callingAeTitle, address: peerAddress, certificateSubject: tlsCertificateSubject });
       if (subject.addressMismatch) {
         // A registered AE title from another address: possibly spoofed. It is treated as unknown.
         logger.warn({ event: 'security', kind: 'peer-address-mismatch', callingAeTitle, peerAddress }, 'calling AE title registered for another address');

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../clock/index.js';
 import type { Clock } from '../clock/index.js';
@@ -6,11 +6,12 @@ import type { KakuteiConfig } from '../config/index.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../config/index.js';
 import { STORAGE_SOP_CLASSES, TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS_UID } from '../dicom/dictionary/index.js';
 import { createDimseServer } from '../dicom/net/index.js';
+import type { DimseServerOptions, DimseTlsOptions } from '../dicom/net/index.js';
 import type { Result } from '../errors/index.js';
 import { err, kakuteiError, ok } from '../errors/index.js';
 import { buildHttpApp } from '../http/index.js';
-import type { HealthReport } from '../http/index.js';
-import { createInstanceIndex, openDatabase } from '../index/index.js';
+import type { HealthReport, HttpsMaterial } from '../http/index.js';
+import { createAuditSearch, createInstanceIndex, openDatabase } from '../index/index.js';
 import { IngestService } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
 import { createFilesystemStore } from '../storage/index.js';
@@ -24,8 +25,20 @@ import { createDimseHandlers } from './dimse-adapter.js';
 /** Query/Retrieve (Patient and Study Root: FIND, MOVE, GET) and Storage Commitment Push. */
 const QUERY_RETRIEVE_SOP_CLASSES: ReadonlySet<string> = new Set([...Object.values(QueryRetrieveSopClass), STORAGE_COMMITMENT_PUSH_SOP_CLASS]);
 
+/** The PEM files of DICOM TLS, read once at start (a missing file stops the start with its path). */
+async function readDicomTls(tls: NonNullable<KakuteiConfig['dicom']['tls']>): Promise<DimseTlsOptions> {
+  return {
+    key: await readFile(tls.keyFile),
+    cert: await readFile(tls.certFile),
+    ...(tls.caFile === null ? {} : { ca: await readFile(tls.caFile) }),
+    requireClientCertificate: tls.requireClientCertificate,
+  };
+}
+
 export interface RunningServer {
   readonly dicomPort: number;
+  /** The DICOM TLS port, when `dicom.tls` is configured. */
+  readonly dicomTlsPort: number | null;
   readonly httpPort: number;
   close(): Promise<void>;
 }
@@ -77,7 +90,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
   }
   const privateClasses = new Set(config.dicom.privateSopClasses);
   const storageClasses = new Set(STORAGE_SOP_CLASSES.map((entry) => entry.uid));
-  const dimse = createDimseServer({
+  const dimseOptions: DimseServerOptions = {
     aeTitle: config.dicom.aeTitle,
     calledAeTitleCheck: config.dicom.checkCalledAeTitle ? 'exact' : 'any',
     implementationClassUid: IMPLEMENTATION_CLASS_UID,
@@ -97,7 +110,9 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
       queryRetrieve: { database, store, peers: auth.peers, maxMatches: config.dicom.maxQueryMatches },
     }),
     logger,
-  });
+  };
+  const dimse = createDimseServer(dimseOptions);
+  const dimseTls = config.dicom.tls === null ? null : createDimseServer({ ...dimseOptions, tls: await readDicomTls(config.dicom.tls) });
 
   const health = async (): Promise<HealthReport> => {
     const parts: Record<string, 'ok' | 'failing'> = {};
@@ -108,18 +123,38 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     parts['audit'] = audit.trail.healthy() ? 'ok' : 'failing';
     return { status: Object.values(parts).every((state) => state === 'ok') ? 'ok' : 'failing', parts };
   };
-  const http = buildHttpApp({ logger, health });
+  // First start with no users: `admin` with a one-time password in a file only the owner reads.
+  // The log names the file, never the password (issue 3 item 1).
+  const initialAdmin = await auth.users.ensureInitialAdmin(config.dataDir);
+  if (initialAdmin.created) {
+    logger.warn({ event: 'initial-admin', passwordFile: initialAdmin.passwordFile }, 'created user admin: its one-time password is in the file named here; it must be changed at first login');
+  }
+  let https: HttpsMaterial | null = null;
+  if (config.http.tls !== null) {
+    try {
+      https = { cert: await readFile(config.http.tls.certFile), key: await readFile(config.http.tls.keyFile) };
+    } catch (cause) {
+      logger.error({ event: 'startup', part: 'http-tls', err: cause }, 'cannot read the HTTPS certificate or key');
+      await audit.stop().catch(() => undefined);
+      await index.close().catch(() => undefined);
+      return err(kakuteiError('CONFIG_INVALID', 'cannot read http.tls certFile or keyFile'));
+    }
+  }
+  const http = buildHttpApp({ logger, health, https, auth, audit: audit.trail, auditSearch: createAuditSearch(database), studies: index, version: IMPLEMENTATION_VERSION_NAME });
 
   let dicomPort: number;
+  let dicomTlsPort: number | null = null;
   let httpPort: number;
   try {
     ({ port: dicomPort } = await dimse.listen(config.dicom.port, config.dicom.host));
+    if (dimseTls !== null && config.dicom.tls !== null) dicomTlsPort = (await dimseTls.listen(config.dicom.tls.port, config.dicom.host)).port;
     await http.listen({ port: config.http.port, host: config.http.host });
     const address = http.server.address();
     httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
   } catch (cause) {
     logger.error({ event: 'startup', err: cause }, 'cannot listen');
     await dimse.close().catch(() => undefined);
+    await dimseTls?.close().catch(() => undefined);
     await http.close().catch(() => undefined);
     await audit.stop().catch(() => undefined);
     await index.close().catch(() => undefined);
@@ -130,15 +165,17 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     .record({ action: 'application-start', outcome: 0, actor: { kind: 'system', component: 'kakutei' }, source: { address: null, userAgent: null }, objects: [], breakGlass: false, detail: { dicomPort, httpPort } })
     .catch(() => undefined);
   logger.info(
-    { event: 'started', pid: process.pid, aeTitle: config.dicom.aeTitle, dicomPort, httpPort, database: database.dialect, dataDir: config.dataDir, storageSopClasses: storageClasses.size },
+    { event: 'started', pid: process.pid, aeTitle: config.dicom.aeTitle, dicomPort, dicomTlsPort, httpPort, database: database.dialect, dataDir: config.dataDir, storageSopClasses: storageClasses.size },
     'kakutei is ready',
   );
   return ok({
     dicomPort,
+    dicomTlsPort,
     httpPort,
     close: async () => {
       await http.close();
       await dimse.close();
+      await dimseTls?.close();
       await audit.trail
         .record({ action: 'application-stop', outcome: 0, actor: { kind: 'system', component: 'kakutei' }, source: { address: null, userAgent: null }, objects: [], breakGlass: false })
         .catch(() => undefined);

@@ -4,6 +4,7 @@
  * deciding step, Sta6 (established) and Sta13 (awaiting close). Any PDU out of order → A-ABORT.
  */
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { decodeAssociateRq, encodeAssociateAc } from './associate-codec.js';
 import { describe } from './dataset-sinks.js';
 import { DimseReceiver } from './dimse-receiver.js';
@@ -66,6 +67,7 @@ export class ScpAssociation {
   private releaseAdmission: (() => void) | null = null;
   private shutdownRequested = false;
   private validCalling: string | null = null;
+  private readonly tlsCertificateSubject: string | null;
   private validCalled: string | null = null;
 
   constructor(
@@ -82,6 +84,7 @@ export class ScpAssociation {
       peerAddress: normalizeAddress(socket.remoteAddress),
       peerPort: socket.remotePort ?? 0,
     };
+    this.tlsCertificateSubject = certificateSubjectOf(socket);
     this.connection = new PduConnection(socket, config.maxPduBytes, {
       onPdu: (pdu) => this.onPdu(pdu),
       onReadError: (error) => this.onReadError(error),
@@ -220,6 +223,7 @@ export class ScpAssociation {
       implementationVersionName: rq.userInformation.implementationVersionName,
       proposedContexts: rq.presentationContexts,
       userIdentity: rq.userInformation.userIdentity,
+      tlsCertificateSubject: this.tlsCertificateSubject,
     };
     try {
       return await this.config.handlers.acceptAssociation(request);
@@ -379,4 +383,15 @@ export class ScpAssociation {
 export function normalizeAddress(address: string | undefined): string {
   if (address === undefined) return '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** The verified client certificate's subject as `K=V,K=V` (RFC 4514 order as given), or null. */
+function certificateSubjectOf(socket: Socket): string | null {
+  const tls = socket as Partial<TLSSocket>;
+  if (tls.encrypted !== true || tls.authorized !== true || typeof tls.getPeerCertificate !== 'function') return null;
+  const subject = tls.getPeerCertificate().subject as Record<string, string | string[]> | undefined;
+  if (subject === undefined) return null;
+  return Object.entries(subject)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : value}`)
+    .join(',');
 }

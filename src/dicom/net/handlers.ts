@@ -25,6 +25,8 @@ export interface AssociationRequestInfo {
   readonly proposedContexts: readonly PresentationContextProposal[];
   /** User Identity Negotiation (PS3.7 D.3.3.7), if proposed. Holds credentials: never log it. */
   readonly userIdentity: UserIdentityRequest | null;
+  /** Subject of the peer's verified TLS client certificate (e.g. `CN=CT01,O=Hospital`); null without TLS or certificate. */
+  readonly tlsCertificateSubject: string | null;
 }
 
 /**
@@ -84,7 +86,8 @@ export type NetworkSecurityEventKind =
   | 'connection-limit'
   | 'artim-timeout'
   | 'idle-timeout'
-  | 'protocol-violation';
+  | 'protocol-violation'
+  | 'tls-handshake-failed';
 
 /** Something hostile or broken happened on the network. Contains no patient data. */
 export interface NetworkSecurityEvent {

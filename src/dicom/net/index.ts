@@ -13,7 +13,7 @@
  * `r.value.store({ sopClassUid, sopInstanceUid, transferSyntaxUid, dataset })`, `r.value.release()`;
  * every result is a `Result` (no throw for network failures).
  */
-export { createDimseServer, DEFAULT_MAX_PDU_BYTES, type DimseServer, type DimseServerOptions } from './server.js';
+export { createDimseServer, DEFAULT_MAX_PDU_BYTES, type DimseServer, type DimseServerOptions, type DimseTlsOptions } from './server.js';
 export { ScuAssociation, type ProposedContext, type ScuFailure, type ScuFailureKind, type ScuOptions, type StoreRequest } from './scu.js';
 export type { DatasetSource } from './scu-dataset-writer.js';
 export {

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Server, type Socket, createServer } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { type Admission, ScpAssociation, type ScpConfig, normalizeAddress } from './association-scp.js';
 import { type NetLogger, SILENT_LOGGER } from './handlers.js';
 import type { DimseApplicationHandlers } from './query-handlers.js';
@@ -34,6 +35,20 @@ export interface DimseServerOptions {
   readonly transferSyntaxes: readonly SupportedTransferSyntax[];
   readonly handlers: DimseApplicationHandlers;
   readonly logger?: NetLogger;
+  /**
+   * DICOM over TLS (PS3.15 B.9 Basic TLS / B.13 BCP 195 profiles): TLS 1.2 or later; with
+   * `requireClientCertificate`, a peer without a certificate signed by `ca` is refused during the
+   * handshake, and the certificate's subject reaches `acceptAssociation` to be mapped to an AE.
+   */
+  readonly tls?: DimseTlsOptions;
+}
+
+export interface DimseTlsOptions {
+  readonly key: string | Buffer;
+  readonly cert: string | Buffer;
+  /** Trusted issuers of client certificates. */
+  readonly ca?: string | Buffer;
+  readonly requireClientCertificate: boolean;
 }
 
 export interface DimseServer {
@@ -92,7 +107,7 @@ export function createDimseServer(options: DimseServerOptions): DimseServer {
     },
   };
 
-  const server: Server = createServer({ noDelay: true }, (socket: Socket) => {
+  const onConnection = (socket: Socket): void => {
     if (closing || open.size - admitted >= maxPending) {
       const id = randomUUID();
       const peerAddress = normalizeAddress(socket.remoteAddress);
@@ -119,6 +134,36 @@ export function createDimseServer(options: DimseServerOptions): DimseServer {
       if (open.size === 0) allClosed?.();
     });
     open.add(association);
+  };
+  const tls = options.tls;
+  const server: Server =
+    tls === undefined
+      ? createServer({ noDelay: true }, onConnection)
+      : createTlsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            minVersion: 'TLSv1.2',
+            requestCert: tls.requireClientCertificate,
+            rejectUnauthorized: tls.requireClientCertificate,
+            // A handshake is a pending connection too: bounded by the ARTIM timer's length.
+            handshakeTimeout: options.artimMs ?? 30_000,
+          },
+          (socket: TLSSocket) => {
+            socket.setNoDelay(true);
+            onConnection(socket);
+          },
+        );
+  server.on('tlsClientError', (_error: Error, socket: TLSSocket) => {
+    const peerAddress = normalizeAddress(socket.remoteAddress);
+    const event = { kind: 'tls-handshake-failed' as const, detail: 'TLS handshake failed', associationId: randomUUID(), peerAddress, peerPort: socket.remotePort ?? 0, callingAeTitle: null, calledAeTitle: null };
+    logger.warn({ ...event, event: 'dicom-security' }, 'DICOM TLS handshake refused');
+    try {
+      options.handlers.securityEvent(event);
+    } catch {
+      // as above
+    }
   });
   server.on('error', (error) => logger.error({ err: { name: error.name } }, 'DICOM listener error'));
 

@@ -1,0 +1,41 @@
+/**
+ * WADO-RS bulk data (PS3.18 10.4.1.1.5): the bytes of one element, named by its tag path, streamed
+ * from the stored object by range — never buffered. Bytes are as stored: for an object in big endian
+ * the caller labels the part with that transfer syntax. Encapsulated pixel data is served by frames
+ * (`imaging/frames.ts`), not here.
+ */
+import type { Readable } from 'node:stream';
+import { err, kakuteiError, ok, type Result } from '../errors/index.js';
+import { openStoredObject, type StoredObject } from '../imaging/stored-object.js';
+import type { ObjectKey, ObjectStore } from '../storage/object-store.js';
+import { resolveTagPath, type TagPath } from './tag-path.js';
+
+export interface BulkData {
+  readonly vr: string;
+  readonly lengthBytes: number;
+  readonly transferSyntaxUid: string;
+  readonly stream: () => Readable;
+}
+
+/** Locates the element at `path` in an opened object. */
+export function bulkDataOf(stored: StoredObject, path: TagPath): Result<BulkData> {
+  const found = resolveTagPath(stored.tree, path);
+  if (!found.ok) return found;
+  const element = found.value;
+  if (element.items !== null) return err(kakuteiError('NOT_FOUND', 'a sequence has no bulk data'));
+  if (element.length === null) return err(kakuteiError('NOT_FOUND', 'encapsulated pixel data is retrieved by frame'));
+  const start = element.valueOffset;
+  const end = start + element.length;
+  return ok({
+    vr: element.vr,
+    lengthBytes: element.length,
+    transferSyntaxUid: stored.meta.transferSyntaxUid,
+    stream: () => stored.source.stream(start, end),
+  });
+}
+
+export async function openBulkData(store: ObjectStore, key: ObjectKey, path: TagPath): Promise<Result<BulkData>> {
+  const opened = await openStoredObject(store, key);
+  if (!opened.ok) return opened;
+  return bulkDataOf(opened.value, path);
+}
