@@ -63,6 +63,15 @@ export class BreakGlassService {
       const window = await tx.findOpenBreakGlass(user.userId, now);
       if (window === null) return err(kakuteiError('STATE_CONFLICT', 'no open break-glass window'));
       await tx.updateBreakGlass(window.id, { closedAt: now });
+      await tx.audit.append({
+        action: 'break-glass-close',
+        outcome: 0,
+        actor: auditActorOf(user),
+        source: context.source,
+        objects: [],
+        breakGlass: true,
+        detail: { breakGlassId: window.id, early: now.getTime() < window.expiresAt.getTime() },
+      });
       return ok(undefined);
     });
   }
@@ -119,6 +128,15 @@ export class BreakGlassService {
       if (alert === null) return err(kakuteiError('NOT_FOUND', 'no such alert'));
       if (alert.acknowledgedAt !== null) return err(kakuteiError('STATE_CONFLICT', 'already acknowledged'));
       await tx.acknowledgeAlert(alert.id, userId, now);
+      await tx.audit.append({
+        action: 'alert-acknowledge',
+        outcome: 0,
+        actor: auditActorOf(context.actor),
+        source: context.source,
+        objects: [],
+        breakGlass: false,
+        detail: { alertId: alert.id },
+      });
       return ok(undefined);
     });
   }

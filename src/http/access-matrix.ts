@@ -68,11 +68,11 @@ export const ACCESS_MATRIX: Readonly<Record<string, Row>> = {
   'GET /api/audit':                            row(NO,           DENIED,                DENIED,                DENIED,                DENIED,                '200 audit-log-used',  DENIED),
 
   'POST /api/break-glass':                     row(NO,           '201 break-glass-open', '201 break-glass-open', '201 break-glass-open', DENIED,              DENIED,                DENIED),
-  'POST /api/break-glass/close':               row(NO,           '204',                 '204',                 '204',                 DENIED,                DENIED,                DENIED),
+  'POST /api/break-glass/close':               row(NO,           '204 break-glass-close', '204 break-glass-close', '204 break-glass-close', DENIED,          DENIED,                DENIED),
   'GET /api/break-glass':                      row(NO,           DENIED,                DENIED,                DENIED,                DENIED,                '200 audit-log-used',  DENIED),
   'POST /api/break-glass/:breakGlassId/review': row(NO,          DENIED,                DENIED,                DENIED,                DENIED,                '200 break-glass-review', DENIED),
   'GET /api/alerts':                           row(NO,           DENIED,                DENIED,                DENIED,                '200',                 '200',                 DENIED),
-  'POST /api/alerts/:alertId/acknowledge':     row(NO,           DENIED,                DENIED,                DENIED,                '204',                 '204',                 DENIED),
+  'POST /api/alerts/:alertId/acknowledge':     row(NO,           DENIED,                DENIED,                DENIED,                '204 alert-acknowledge', '204 alert-acknowledge', DENIED),
 
   'POST /api/maintenance':                     row(NO,           DENIED,                DENIED,                DENIED,                DENIED,                DENIED,                '201 maintenance-open'),
   'POST /api/maintenance/:sessionId/approve':  row(NO,           DENIED,                DENIED,                DENIED,                '200 maintenance-open', DENIED,               DENIED),
