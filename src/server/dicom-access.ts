@@ -2,7 +2,12 @@
 export type DicomService = 'echo' | 'store' | 'query' | 'retrieve' | 'commit';
 
 export type Admission =
-  | { readonly admitted: true; readonly peerName: string | null; readonly services: ReadonlySet<DicomService> }
+  | {
+      readonly admitted: true;
+      readonly peerName: string | null;
+      /** Whether this peer may use the service: asked of the one policy engine on every request. */
+      readonly may: (service: DicomService) => boolean;
+    }
   | { readonly admitted: false };
 
 /**

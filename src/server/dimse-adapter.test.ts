@@ -25,7 +25,12 @@ function handlersWith(options: { healthy: boolean; admitted: boolean; services?:
   const handlers = createDimseHandlers({
     // The ingest core is never reached in these cases: refused before any dataset.
     ingest: {} as IngestService,
-    access: { admit: () => (options.admitted ? { admitted: true, peerName: null, services: new Set(options.services ?? ['echo', 'store']) } : { admitted: false }) },
+    access: {
+      admit: () => {
+        const services = new Set<DicomService>(options.services ?? ['echo', 'store']);
+        return options.admitted ? { admitted: true, peerName: null, may: (service: DicomService) => services.has(service) } : { admitted: false };
+      },
+    },
     audit: {
       healthy: () => options.healthy,
       record: (event) => {

@@ -47,7 +47,7 @@ export function createDimseHandlers(deps: {
   queryRetrieve?: Omit<QueryRetrieveDependencies, 'refuse' | 'audit' | 'logger'>;
 }): DimseApplicationHandlers {
   const { ingest, access, audit, logger } = deps;
-  const ledgers = new Map<string, { ledger: AssociationLedger; services: ReadonlySet<DicomService> }>();
+  const ledgers = new Map<string, { ledger: AssociationLedger; may: (service: DicomService) => boolean }>();
 
   const securityAlert = (fields: { callingAeTitle: string | null; peerAddress: string; kind: string; detail?: string }): void => {
     const event: AuditEventInput = {
@@ -64,7 +64,7 @@ export function createDimseHandlers(deps: {
 
   const refuse = (association: AssociationInfo, service: DicomService): DimseResponseStatus | null => {
     const entry = ledgers.get(association.associationId);
-    if (entry !== undefined && entry.services.has(service)) return null;
+    if (entry !== undefined && entry.may(service)) return null;
     logger.warn({ event: 'security', kind: 'dicom-service-not-allowed', service, callingAeTitle: association.callingAeTitle, peerAddress: association.peerAddress }, 'DICOM service refused');
     securityAlert({ callingAeTitle: association.callingAeTitle, peerAddress: association.peerAddress, kind: 'dicom-service-not-allowed', detail: service });
     return { status: STATUS_NOT_AUTHORIZED, errorComment: 'ACCESS_DENIED' };
@@ -89,7 +89,7 @@ export function createDimseHandlers(deps: {
       }
       ledgers.set(request.associationId, {
         ledger: new AssociationLedger(request.associationId, { kind: 'peer', aeTitle: request.callingAeTitle, peerName: admission.peerName }, request.peerAddress),
-        services: admission.services,
+        may: admission.may,
       });
       return { accept: true };
     },

@@ -1,3 +1,4 @@
+import { decide, permissionOfPeerService } from '../auth/index.js';
 import type { PeerService } from '../auth/index.js';
 import type { KakuteiConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
@@ -20,7 +21,7 @@ export function peerRegistryAccess(peers: Pick<PeerService, 'identify'>, config:
         logger.warn({ event: 'security', kind: 'peer-address-mismatch', callingAeTitle, peerAddress }, 'calling AE title registered for another address');
       }
       if (subject.services.length === 0) return { admitted: false };
-      return { admitted: true, peerName: subject.peerName, services: new Set<DicomService>(subject.services) };
+      return { admitted: true, peerName: subject.peerName, may: (service: DicomService) => decide(subject, permissionOfPeerService(service)).allow };
     },
   };
 }
