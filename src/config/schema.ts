@@ -70,6 +70,21 @@ export const configSchema = z
         port: port.default(8080),
         /** `null`: plain HTTP. Otherwise HTTPS (TLS 1.2 or later) with these PEM files; session cookies are then Secure. */
         tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().nullable().default(null),
+        /** Browser origins (e.g. an OHIF viewer at `https://viewer.example`) allowed to call DICOMweb cross-origin. None by default. */
+        cors: z.object({ origins: z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, 'scheme://host[:port]')).default([]) }).strict().default({}),
+        dicomweb: z
+          .object({
+            /** QIDO-RS answers at most this many matches per request, then `Warning: 299` (PS3.18 8.3.4.4). */
+            maxQueryMatches: z.number().int().min(1).max(100_000).default(1000),
+            /** Largest STOW-RS request body (bytes), all parts together: beyond it 413. */
+            maxStowBytes: z.number().int().min(1024).default(8 * 1024 * 1024 * 1024),
+            /** Largest single instance in a STOW-RS request (bytes). */
+            maxStowPartBytes: z.number().int().min(1024).default(4 * 1024 * 1024 * 1024),
+            /** A STOW-RS body that sends nothing for this long is abandoned (slow-body attacks). */
+            bodyIdleTimeoutMs: z.number().int().min(100).default(60_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   MULTIPART_INVALID: { http: 400, dimse: 0xc000, message: 'The multipart body is malformed' },
   MULTIPART_TOO_LARGE: { http: 413, dimse: 0xa700, message: 'The multipart body exceeds a configured limit' },
   MEDIA_TYPE_UNSUPPORTED: { http: 415, dimse: 0xc000, message: 'The media type is not supported' },
+  MEDIA_TYPE_NOT_ACCEPTABLE: { http: 406, dimse: 0xc000, message: 'None of the accepted media types can be produced' },
   // Configuration
   CONFIG_INVALID: { http: 500, dimse: 0xc000, message: 'The configuration is invalid' },
 } as const satisfies Record<string, { http: number; dimse: number; message: string }>;

@@ -11,13 +11,17 @@ import type { UserSubject } from '../auth/index.js';
 import { ACCESS_MATRIX, SUBJECTS, expectationOf, type Subject } from './access-matrix.js';
 import { routeKey } from './route.js';
 import { SYSTEM, TEST_PASSWORD, createHttpHarness, type HttpHarness } from './testing/http-harness.js';
+import { ctInstance, dicomParts, multipartBody } from './testing/dicomweb-fixtures.js';
 
 const STUDY = '1.2.840.99.1';
+/** One instance stored in STUDY, for the DICOMweb routes. */
+const INSTANCE = ctInstance({ studyInstanceUid: STUDY, patientId: 'P-MATRIX' });
 
 interface Call {
   readonly token: string | null;
   readonly url: string;
   readonly body?: unknown;
+  readonly headers?: Record<string, string>;
 }
 
 describe('access matrix: every route × every role (sqlite)', () => {
@@ -37,6 +41,15 @@ describe('access matrix: every route × every role (sqlite)', () => {
     target = (await h.addUser('target', ['physician'])).id;
     await h.addUser('loginfixture', ['technologist']);
     await h.addStudy(STUDY, 'P-MATRIX');
+    const receiver = await h.ingest.begin({
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      sopInstanceUid: INSTANCE.sopInstanceUid,
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      source: { via: 'import', callingAeTitle: null, calledAeTitle: null, peerAddress: null },
+    });
+    assert.ok(receiver.ok);
+    await receiver.value.write(INSTANCE.dataset);
+    assert.ok((await receiver.value.finish()).ok);
   });
   after(() => h.close());
 
@@ -148,9 +161,22 @@ describe('access matrix: every route × every role (sqlite)', () => {
       case 'DELETE /api/studies/:studyInstanceUid/grants/:userId':
         assert.ok((await h.services.studyAccess.grant(SYSTEM, STUDY, target)).ok);
         return { token, url: `/api/studies/${STUDY}/grants/${target}` };
+      case 'POST /dicomweb/studies':
+      case 'POST /dicomweb/studies/:studyInstanceUid': {
+        const { body, contentType } = multipartBody(dicomParts(ctInstance({ studyInstanceUid: STUDY, patientId: 'P-MATRIX' }).file));
+        return { token, url: key.endsWith('studies') ? '/dicomweb/studies' : `/dicomweb/studies/${STUDY}`, body, headers: { 'content-type': contentType } };
+      }
       default: {
         const [method, pattern] = key.split(' ') as [string, string];
-        const url = pattern.replace(':userId', target).replace(':studyInstanceUid', STUDY);
+        const url = pattern
+          .replace(':userId', target)
+          .replace(':studyInstanceUid', STUDY)
+          .replace(':seriesInstanceUid', INSTANCE.seriesInstanceUid)
+          .replace(':sopInstanceUid', INSTANCE.sopInstanceUid)
+          .replace(':frameList', '1')
+          .replace('/bulkdata/*', '/bulkdata/7FE00010');
+        // Frame views are one event per study, session and minute: each call in its own session.
+        if (pattern.includes('/frames/')) return { token: await asFresh(), url };
         assert.ok(!url.includes(':'), `no recipe for ${key}`);
         return { token, url, ...(method === 'GET' || method === 'DELETE' ? {} : { body: {} }) };
       }
@@ -172,7 +198,7 @@ describe('access matrix: every route × every role (sqlite)', () => {
         const expected = expectationOf(row[subject]);
         const call = await prepare(key, subject);
         const before = await h.head();
-        const response = await h.call(method, call.url, { token: call.token, body: call.body });
+        const response = await h.call(method, call.url, { token: call.token, body: call.body, ...(call.headers === undefined ? {} : { headers: call.headers }) });
         const actions = (await h.eventsAfter(before)).map((event) => `${event.action}/${event.outcome}`);
         const wanted = expected.audit === null ? [] : [`${expected.audit}/${expected.status < 400 ? 0 : 4}`];
         if (response.statusCode !== expected.status || actions.join() !== wanted.join()) {

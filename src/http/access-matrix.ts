@@ -35,6 +35,10 @@ function row(...cells: [Cell, Cell, Cell, Cell, Cell, Cell, Cell]): Row {
 
 const NO = '401';
 const DENIED = '403 security-alert';
+const QUERY = '200 query';
+const RETRIEVE = '200 retrieve';
+const VIEW = '200 view';
+const STORE = '200 store';
 
 // prettier-ignore
 export const ACCESS_MATRIX: Readonly<Record<string, Row>> = {
@@ -87,6 +91,33 @@ export const ACCESS_MATRIX: Readonly<Record<string, Row>> = {
   'PUT /api/studies/:studyInstanceUid/confidentiality': row(NO,  DENIED,                '200 configuration-change', DENIED,           '200 configuration-change', DENIED,         DENIED),
   'PUT /api/studies/:studyInstanceUid/grants/:userId': row(NO,   DENIED,                '200 configuration-change', DENIED,           '200 configuration-change', DENIED,         DENIED),
   'DELETE /api/studies/:studyInstanceUid/grants/:userId': row(NO, DENIED,               '200 configuration-change', DENIED,           '200 configuration-change', DENIED,         DENIED),
+
+  // DICOMweb (issue 4): a normal study with one stored instance; restricted ones are dicomweb.int.test.ts's.
+  // Frame requests are aggregated per study, session and minute: the test calls them in fresh sessions.
+  'GET /dicomweb/studies':                     row(NO,           QUERY,                 QUERY,                 QUERY,                 DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/series':                      row(NO,           QUERY,                 QUERY,                 QUERY,                 DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/instances':                   row(NO,           QUERY,                 QUERY,                 QUERY,                 DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series': row(NO,      QUERY,                 QUERY,                 QUERY,                 DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/instances': row(NO,   QUERY,                 QUERY,                 QUERY,                 DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances': row(NO, QUERY, QUERY,          QUERY,                 DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid':   row(NO,           RETRIEVE,              RETRIEVE,              RETRIEVE,              DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid': row(NO, RETRIEVE, RETRIEVE,             RETRIEVE,              DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances/:sopInstanceUid': row(NO, RETRIEVE, RETRIEVE, RETRIEVE, DENIED,           DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/metadata': row(NO,    VIEW,                  VIEW,                  VIEW,                  DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/metadata': row(NO, VIEW, VIEW,            VIEW,                  DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances/:sopInstanceUid/metadata': row(NO, VIEW, VIEW, VIEW,    DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances/:sopInstanceUid/bulkdata/*': row(NO, VIEW, VIEW, VIEW,  DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances/:sopInstanceUid/frames/:frameList': row(NO, VIEW, VIEW, VIEW, DENIED,        DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/rendered': row(NO,    VIEW,                  VIEW,                  VIEW,                  DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/rendered': row(NO, VIEW, VIEW,            VIEW,                  DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances/:sopInstanceUid/rendered': row(NO, VIEW, VIEW, VIEW,    DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances/:sopInstanceUid/frames/:frameList/rendered': row(NO, VIEW, VIEW, VIEW, DENIED, DENIED,              DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/thumbnail': row(NO,   VIEW,                  VIEW,                  VIEW,                  DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/thumbnail': row(NO, VIEW, VIEW,           VIEW,                  DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances/:sopInstanceUid/thumbnail': row(NO, VIEW, VIEW, VIEW,   DENIED,                DENIED,                DENIED),
+  'GET /dicomweb/studies/:studyInstanceUid/series/:seriesInstanceUid/instances/:sopInstanceUid/frames/:frameList/thumbnail': row(NO, VIEW, VIEW, VIEW, DENIED, DENIED,             DENIED),
+  'POST /dicomweb/studies':                    row(NO,           STORE,                 STORE,                 DENIED,                DENIED,                DENIED,                DENIED),
+  'POST /dicomweb/studies/:studyInstanceUid':  row(NO,           STORE,                 STORE,                 DENIED,                DENIED,                DENIED,                DENIED),
 
   'GET /healthz':                              row('200',        '200',                 '200',                 '200',                 '200',                 '200',                 '200'),
   'GET /api/openapi.json':                     row('200',        '200',                 '200',                 '200',                 '200',                 '200',                 '200'),

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, problemOf } from './problem.js';
+import { dicomwebRoutes, registerDicomwebHttp } from './dicomweb/index.js';
 import { registerRoutes } from './register.js';
 import { routeKey, type Route } from './route.js';
 import { auditRoutes } from './routes/audit.js';
@@ -57,6 +58,9 @@ export function buildHttpApp(deps: HttpDependencies): FastifyInstance {
     logger: false,
     bodyLimit: 1024 * 1024,
     exposeHeadRoutes: false,
+    // WADO-RS frame lists (`frames/1,2,…`) and bulk data tag paths are long path parameters; their
+    // schemas bound them (the default 100 would answer a bare 414 before any route runs).
+    maxParamLength: 8192,
     // TLS 1.2 at least (issue 3 item 2; BSI TR-02102-2, NIST SP 800-52r2).
     ...(deps.https === null ? {} : { https: { cert: deps.https.cert, key: deps.https.key, minVersion: 'TLSv1.2' as const } }),
   }) as unknown as FastifyInstance;
@@ -79,7 +83,7 @@ export function buildHttpApp(deps: HttpDependencies): FastifyInstance {
     done(null, payload);
   });
 
-  const routes: Route[] = [...sessionRoutes, ...userRoutes, ...peerRoutes, ...auditRoutes, ...breakGlassRoutes, ...maintenanceRoutes, ...studyRoutes];
+  const routes: Route[] = [...sessionRoutes, ...userRoutes, ...peerRoutes, ...auditRoutes, ...breakGlassRoutes, ...maintenanceRoutes, ...studyRoutes, ...dicomwebRoutes];
   let document: Record<string, unknown> | null = null;
   routes.push(...systemRoutes(deps.health, () => (document ??= openApiDocument(routes, deps.version ?? '0.0.0'))));
   const keys = new Set<string>();
@@ -87,7 +91,8 @@ export function buildHttpApp(deps: HttpDependencies): FastifyInstance {
     if (keys.has(routeKey(route))) throw new Error(`route ${routeKey(route)} declared twice`);
     keys.add(routeKey(route));
   }
-  const services: HttpServices = { auth: deps.auth, audit: deps.audit, auditSearch: deps.auditSearch, studies: deps.studies };
+  const services: HttpServices = { auth: deps.auth, audit: deps.audit, auditSearch: deps.auditSearch, studies: deps.studies, dicomweb: deps.dicomweb };
+  registerDicomwebHttp(app, { corsOrigins: deps.dicomweb.settings.corsOrigins });
   registerRoutes(app, routes, { services, logger: deps.logger, secure });
 
   app.setNotFoundHandler((_request, reply) => {
@@ -98,8 +103,14 @@ export function buildHttpApp(deps: HttpDependencies): FastifyInstance {
     if (status === 500) deps.logger.error({ event: 'http-error', url: request.routeOptions.url ?? 'unmatched', err: error }, 'request failed');
     // Body parsing and size limits fail here, before a route runs: no detail beyond the status.
     const body =
-      status === 413 ? problemOf({ code: 'DATASET_TOO_LARGE' }) : status < 500 ? problemOf({ code: 'INVALID_REQUEST' }) : { type: 'about:blank', title: 'Internal Server Error', status, code: null };
-    void reply.code(status === 413 ? 413 : status < 500 ? 400 : 500).type(PROBLEM_CONTENT_TYPE).send(body);
+      status === 413
+        ? problemOf({ code: 'DATASET_TOO_LARGE' })
+        : status === 415
+          ? problemOf({ code: 'MEDIA_TYPE_UNSUPPORTED' })
+          : status < 500
+            ? problemOf({ code: 'INVALID_REQUEST' })
+            : { type: 'about:blank', title: 'Internal Server Error', status, code: null };
+    void reply.code(status === 413 || status === 415 ? status : status < 500 ? 400 : 500).type(PROBLEM_CONTENT_TYPE).send(body);
   });
   return app;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { AuthServices } from '../auth/index.js';
 import { silentLogger } from '../log/logger.js';
 import { buildHttpApp, type HttpDependencies } from './app.js';
+import { DEFAULT_DICOMWEB_SETTINGS, type DicomwebServices } from './dicomweb/index.js';
 import { jsonSchemaOf } from './json-schema.js';
 import { NO_PARAMS, NO_QUERY, checkDeclaration, defineRoute, routeKey, type Route } from './route.js';
 
@@ -24,6 +25,7 @@ function deps(): HttpDependencies {
     audit: { record: unused },
     auditSearch: unused,
     studies: { getStudy: unused },
+    dicomweb: { settings: DEFAULT_DICOMWEB_SETTINGS } as unknown as DicomwebServices,
   };
 }
 

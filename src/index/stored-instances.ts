@@ -1,4 +1,6 @@
+import type { AccessScope } from '../query/index.js';
 import type { Database } from './database.js';
+import { visibleStudyCondition } from './query-scope.js';
 
 /** Where a stored instance's bytes are, for retrieval (C-MOVE, C-GET, WADO) and commitment. */
 export interface StoredInstanceLocation {
@@ -44,11 +46,12 @@ export interface RetrieveKeys {
 export const MAX_RETRIEVE_INSTANCES = 100_000;
 
 /**
- * The stored instances a retrieval names, for a requester without per-study grants (a DICOM
- * peer): restricted studies are never included (issue 3: invisible to DICOM query and retrieve).
+ * The stored instances a retrieval names. Without `scope` (a DICOM peer, which holds no per-study
+ * grants) restricted studies are never included (issue 3: invisible to DICOM query and retrieve);
+ * with a user's scope (`studyVisibility`) those the user may see are.
  * At least one key must be given; an empty key set matches nothing.
  */
-export async function findInstancesToRetrieve(db: Database, keys: RetrieveKeys): Promise<StoredInstanceLocation[]> {
+export async function findInstancesToRetrieve(db: Database, keys: RetrieveKeys, scope?: AccessScope): Promise<StoredInstanceLocation[]> {
   const studies = keys.studyInstanceUids ?? [];
   const series = keys.seriesInstanceUids ?? [];
   const sops = keys.sopInstanceUids ?? [];
@@ -61,12 +64,14 @@ export async function findInstancesToRetrieve(db: Database, keys: RetrieveKeys):
     for (let start = 0; start < longest && found.size < MAX_RETRIEVE_INSTANCES; start += CHUNK) {
       const part = (list: readonly string[]) => (list.length === longest ? list.slice(start, start + CHUNK) : list);
       const keysPart = { patientId, studyInstanceUids: part(studies), seriesInstanceUids: part(series), sopInstanceUids: part(sops) };
-      for (const location of await findInstancesToRetrieve(db, keysPart)) found.set(location.sopInstanceUid, location);
+      for (const location of await findInstancesToRetrieve(db, keysPart, scope)) found.set(location.sopInstanceUid, location);
     }
     return [...found.values()];
   }
-  let query = locations(db)
-    .where('studies.confidentiality', '=', 'normal');
+  // A user's scope (studyVisibility: restricted studies granted or under break-glass); without
+  // one — a DICOM peer — restricted studies are never included.
+  const visible = scope === undefined ? null : visibleStudyCondition(scope, 'studies');
+  let query = scope === undefined ? locations(db).where('studies.confidentiality', '=', 'normal') : visible === null ? locations(db) : locations(db).where(visible);
   if (patientId !== null) query = query.where('patients.patient_id', '=', patientId);
   if (studies.length > 0) query = query.where('studies.study_instance_uid', 'in', studies);
   if (series.length > 0) query = query.where('series.series_instance_uid', 'in', series);

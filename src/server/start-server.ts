@@ -10,6 +10,8 @@ import type { DimseServerOptions, DimseTlsOptions } from '../dicom/net/index.js'
 import type { Result } from '../errors/index.js';
 import { err, kakuteiError, ok } from '../errors/index.js';
 import { buildHttpApp } from '../http/index.js';
+import { createDicomwebServices } from '../http/dicomweb/index.js';
+import { DecodePool } from '../imaging/index.js';
 import type { HealthReport, HttpsMaterial } from '../http/index.js';
 import { createAuditSearch, createInstanceIndex, openDatabase } from '../index/index.js';
 import { IngestService } from '../ingest/index.js';
@@ -140,7 +142,18 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
       return err(kakuteiError('CONFIG_INVALID', 'cannot read http.tls certFile or keyFile'));
     }
   }
-  const http = buildHttpApp({ logger, health, https, auth, audit: audit.trail, auditSearch: createAuditSearch(database), studies: index, version: IMPLEMENTATION_VERSION_NAME });
+  // One decode pool for the process: hostile frames cost a worker, never the server (issue 4).
+  const decodePool = new DecodePool();
+  const dicomweb = createDicomwebServices({
+    database,
+    store,
+    ingest,
+    decodePool,
+    clock,
+    logger,
+    settings: { ...config.http.dicomweb, corsOrigins: config.http.cors.origins, privateSopClasses: config.dicom.privateSopClasses },
+  });
+  const http = buildHttpApp({ logger, health, https, auth, audit: audit.trail, auditSearch: createAuditSearch(database), studies: index, dicomweb, version: IMPLEMENTATION_VERSION_NAME });
 
   let dicomPort: number;
   let dicomTlsPort: number | null = null;
@@ -156,6 +169,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     await dimse.close().catch(() => undefined);
     await dimseTls?.close().catch(() => undefined);
     await http.close().catch(() => undefined);
+    await decodePool.close().catch(() => undefined);
     await audit.stop().catch(() => undefined);
     await index.close().catch(() => undefined);
     return err(kakuteiError('CONFIG_INVALID', `cannot listen: ${(cause as Error).message}`));
@@ -174,6 +188,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     httpPort,
     close: async () => {
       await http.close();
+      await decodePool.close();
       await dimse.close();
       await dimseTls?.close();
       await audit.trail

@@ -5,7 +5,15 @@ import { configSchema } from '../../config/schema.js';
 import { createAuditSearch, createInstanceIndex, createSqlAuditStore, type Database } from '../../index/index.js';
 import { createIdentityStore } from '../../index/identity-store.js';
 import { silentLogger } from '../../log/logger.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../config/index.js';
+import { DecodePool } from '../../imaging/index.js';
+import { IngestService } from '../../ingest/index.js';
+import { createFilesystemStore, type ObjectStore } from '../../storage/index.js';
 import { buildHttpApp, type HttpsMaterial } from '../app.js';
+import { createDicomwebServices, type DicomwebSettings } from '../dicomweb/index.js';
 
 /**
  * The HTTP application over a real database and the real services, for integration tests: a
@@ -33,6 +41,9 @@ export interface HttpHarness {
   readonly db: HarnessDatabase;
   readonly services: AuthServices;
   readonly clock: { now(): Date; advance(ms: number): void };
+  /** The object store and ingest core behind DICOMweb (a temporary directory, removed by `close`). */
+  readonly store: ObjectStore;
+  readonly ingest: IngestService;
   /** While true, every access event fails to be written (AUDIT_UNAVAILABLE). */
   auditBroken: boolean;
   addUser(loginName: string, roles: readonly string[], options?: { readonly mustChangePassword?: boolean }): Promise<UserView>;
@@ -47,7 +58,10 @@ export interface HttpHarness {
   close(): Promise<void>;
 }
 
-export async function createHttpHarness(db: HarnessDatabase, options: { settings?: Partial<AuthSettings>; https?: HttpsMaterial | null } = {}): Promise<HttpHarness> {
+export async function createHttpHarness(
+  db: HarnessDatabase,
+  options: { settings?: Partial<AuthSettings>; https?: HttpsMaterial | null; dicomweb?: Partial<DicomwebSettings> } = {},
+): Promise<HttpHarness> {
   let now = Date.UTC(2025, 0, 6, 9, 0, 0);
   const clock = { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
   const logger = silentLogger();
@@ -57,12 +71,26 @@ export async function createHttpHarness(db: HarnessDatabase, options: { settings
   const settings: AuthSettings = { ...configSchema.parse({}).auth, ...options.settings };
   const services = createAuthServices({ store, clock, settings, hasher: argon2idHasher() }, { configuredPeers: [], openStorage: true });
   const index = createInstanceIndex(db.db, { audit: auditStore });
+  const storeDir = await mkdtemp(join(tmpdir(), 'kakutei-http-'));
+  const objectStore = await createFilesystemStore({ rootDir: storeDir });
+  const ingest = new IngestService({
+    store: objectStore,
+    index,
+    clock,
+    logger,
+    limits: { headerBufferBytes: 4 * 1024 * 1024, maxHeaderBytes: 64 * 1024 * 1024, freeSpaceWatermarkBytes: 0, maxInflatedBytes: 64 * 1024 * 1024 },
+    implementation: { classUid: IMPLEMENTATION_CLASS_UID, versionName: IMPLEMENTATION_VERSION_NAME },
+    fallbackCharsetFor: () => null,
+  });
+  const decodePool = new DecodePool({ workers: 1 });
 
   const harness: HttpHarness = {
     app: undefined as unknown as FastifyInstance,
     db,
     services,
     clock,
+    store: objectStore,
+    ingest,
     auditBroken: false,
     async addUser(loginName, roles, userOptions = {}) {
       const created = await services.users.createUser(SYSTEM, { loginName, displayName: `${loginName} 表示名`, kana: null, roles, password: TEST_PASSWORD, mustChangePassword: userOptions.mustChangePassword ?? false });
@@ -114,6 +142,9 @@ export async function createHttpHarness(db: HarnessDatabase, options: { settings
     },
     async close() {
       await harness.app.close();
+      await decodePool.close();
+      await objectStore.close();
+      await rm(storeDir, { recursive: true, force: true });
       await db.dispose();
     },
   };
@@ -127,6 +158,7 @@ export async function createHttpHarness(db: HarnessDatabase, options: { settings
     },
     auditSearch: createAuditSearch(db.db),
     studies: index,
+    dicomweb: createDicomwebServices({ database: db.db, store: objectStore, ingest, decodePool, clock, logger, settings: options.dicomweb ?? {} }),
   });
   (harness as { app: FastifyInstance }).app = app;
   await app.ready();
