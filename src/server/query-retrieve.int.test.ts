@@ -133,6 +133,34 @@ describe('query and retrieve against kakutei serve, with DCMTK peers', () => {
     assert.ok(received.some((dataset) => dataset.equals(datasetOf(readFileSync(fixture.path)))), result.stdout + result.stderr);
   });
 
+  it('hides a study made restricted through the REST API from C-FIND and C-MOVE', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const study = fixtures.find((fixture) => fixture.name === 'jp-utf8')!.studyInstanceUid;
+    // findscu -v echoes the request identifier: count the pending responses, not UID mentions.
+    const matches = (output: string) => (output.match(/Find Response:? \d+ \(Pending/g) ?? []).length;
+    const before = await findscu('VIEWER', ['0008,0052=STUDY', `0020,000D=${study}`]);
+    assert.equal(matches(before.stdout + before.stderr), 1, 'visible while normal');
+    // As an administrator would: first login with the one-time password, change it, restrict.
+    const base = `http://127.0.0.1:${server!.httpPort}`;
+    const initial = readFileSync(join(work, 'data', 'initial-admin-password'), 'utf8').trim();
+    const call = async (method: string, path: string, token: string | null, body?: unknown) =>
+      fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const first = (await (await call('POST', '/api/session', null, { username: 'admin', password: initial })).json()) as { token: string };
+    const changed = await call('POST', '/api/me/password', first.token, { currentPassword: initial, newPassword: 'correct horse battery staple 42' });
+    assert.ok(changed.ok, await changed.text());
+    const admin = (await (await call('POST', '/api/session', null, { username: 'admin', password: 'correct horse battery staple 42' })).json()) as { token: string };
+    const restricted = await call('PUT', `/api/studies/${study}/confidentiality`, admin.token, { confidentiality: 'restricted' });
+    assert.equal(restricted.status, 200, await restricted.text());
+
+    const after = await findscu('VIEWER', ['0008,0052=STUDY', `0020,000D=${study}`]);
+    assert.equal(after.code, 0);
+    assert.equal(matches(after.stdout + after.stderr), 0, 'a restricted study is invisible to DICOM peers');
+    await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', 'STORESCP', '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${study}`, '127.0.0.1', String(server!.dicomPort)]);
+    const jp = fixtures.find((fixture) => fixture.name === 'jp-utf8')!;
+    const received = readdirSync(scpDir).map((name) => datasetOf(readFileSync(join(scpDir, name))));
+    assert.ok(!received.some((dataset) => dataset.equals(datasetOf(readFileSync(jp.path)))), 'nothing of it was sent');
+  });
+
   it('records queries and retrievals in the audit trail', async (t) => {
     if (!requireTools(t, ...TOOLS)) return;
     const actions = await auditActions(join(work, 'data'));
