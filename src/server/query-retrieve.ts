@@ -4,6 +4,7 @@ import { IDENTIFIER_KEYS_BY_TAG } from '../dicom/dataset/identifier-codec.js';
 import type {
   AssociationInfo,
   CommitmentResult,
+  DatasetSource,
   DimseResponseStatus,
   FindResult,
   InstanceToSend,
@@ -13,6 +14,7 @@ import type {
   StorageCommitmentHandlers,
 } from '../dicom/net/index.js';
 import { dimseStatusOf } from '../errors/index.js';
+import { transcodeToExplicitLittleEndian, type DecodePool } from '../imaging/index.js';
 import type { Database, StoredInstanceLocation } from '../index/index.js';
 import { findInstancesToRetrieve, findStoredInstances, runQuery } from '../index/index.js';
 import type { Logger } from '../log/index.js';
@@ -38,7 +40,14 @@ export interface QueryRetrieveDependencies {
   /** A failure status when the association's peer may not use the service; null when it may. */
   readonly refuse: (association: AssociationInfo, service: DicomService) => DimseResponseStatus | null;
   readonly maxMatches: number;
+  /**
+   * Lossless decoding to Explicit VR Little Endian for a peer that does not accept the stored
+   * transfer syntax (issue 4 item 3); absent: such a sub-operation fails.
+   */
+  readonly transcoding?: { readonly decodePool: DecodePool; readonly maxInflatedBytes: number };
 }
+
+const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 
 /**
  * C-FIND, C-MOVE, C-GET and Storage Commitment over the one query model and the object store.
@@ -52,6 +61,21 @@ export function createQueryRetrieveHandlers(deps: QueryRetrieveDependencies): {
   const { database, store, audit, logger } = deps;
   const actorOf = (association: AssociationInfo) => ({ kind: 'peer', aeTitle: association.callingAeTitle, peerName: null }) as const;
   const sourceOf = (association: AssociationInfo) => ({ address: association.peerAddress, userAgent: null });
+
+  // Where each instance handed to the DIMSE layer is stored, for `transcode` (per handler set).
+  const objectKeys = new WeakMap<InstanceToSend, ObjectKey>();
+  const transcoding = deps.transcoding;
+  const transcode = async (instance: InstanceToSend, targetTransferSyntaxUid: string): Promise<DatasetSource | null> => {
+    const key = objectKeys.get(instance);
+    if (transcoding === undefined || key === undefined || targetTransferSyntaxUid !== EXPLICIT_VR_LITTLE_ENDIAN) return null;
+    const converted = await transcodeToExplicitLittleEndian(store, transcoding.decodePool, key, { maxInflatedBytes: transcoding.maxInflatedBytes });
+    if (converted.ok) return converted.value;
+    logger.warn(
+      { event: 'transcode-refused', sopInstanceUid: instance.sopInstanceUid, transferSyntaxUid: instance.transferSyntaxUid, code: converted.error.code, detail: converted.error.detail },
+      'cannot send the instance in a transfer syntax the peer accepts',
+    );
+    return null;
+  };
 
   const remoteAe = async (aeTitle: string): Promise<RemoteAe | null> => {
     const peer = await deps.peers.find(aeTitle);
@@ -115,14 +139,19 @@ export function createQueryRetrieveHandlers(deps: QueryRetrieveDependencies): {
         } catch {
           return { status: STATUS_UNABLE_TO_CALCULATE, errorComment: 'AUDIT_UNAVAILABLE' };
         }
-        return located.map((location) => ({
-          sopClassUid: location.sopClassUid,
-          sopInstanceUid: location.sopInstanceUid,
-          transferSyntaxUid: location.transferSyntaxUid,
-          // The stored dataset exactly as received: after our preamble and file meta group.
-          open: () => store.getRange(location.objectKey as ObjectKey, location.fileBytes - location.datasetBytes, location.fileBytes),
-        }));
+        return located.map((location) => {
+          const instance: InstanceToSend = {
+            sopClassUid: location.sopClassUid,
+            sopInstanceUid: location.sopInstanceUid,
+            transferSyntaxUid: location.transferSyntaxUid,
+            // The stored dataset exactly as received: after our preamble and file meta group.
+            open: () => store.getRange(location.objectKey as ObjectKey, location.fileBytes - location.datasetBytes, location.fileBytes),
+          };
+          objectKeys.set(instance, location.objectKey as ObjectKey);
+          return instance;
+        });
       },
+      ...(transcoding === undefined ? {} : { transcode }),
       // Only configured AEs: a destination is never derived from the requester's address.
       moveDestination: (_association, aeTitle) => remoteAe(aeTitle),
     },

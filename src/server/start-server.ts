@@ -90,6 +90,9 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
   if (config.dicom.allowedCallingAeTitles === null && config.dicom.openStorage) {
     logger.warn({ event: 'security', kind: 'open-storage' }, 'any calling AE title may store: set dicom.allowedCallingAeTitles to restrict it');
   }
+  // One decode pool for the process (DICOMweb and C-MOVE/C-GET transcoding): hostile frames cost a
+  // worker, never the server (issue 4). Workers start on first use.
+  const decodePool = new DecodePool();
   const privateClasses = new Set(config.dicom.privateSopClasses);
   const storageClasses = new Set(STORAGE_SOP_CLASSES.map((entry) => entry.uid));
   const dimseOptions: DimseServerOptions = {
@@ -109,7 +112,13 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
       access: peerRegistryAccess(auth.peers, config, logger),
       audit: audit.trail,
       logger,
-      queryRetrieve: { database, store, peers: auth.peers, maxMatches: config.dicom.maxQueryMatches },
+      queryRetrieve: {
+        database,
+        store,
+        peers: auth.peers,
+        maxMatches: config.dicom.maxQueryMatches,
+        transcoding: { decodePool, maxInflatedBytes: config.storage.maxInflatedBytes },
+      },
     }),
     logger,
   };
@@ -142,8 +151,6 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
       return err(kakuteiError('CONFIG_INVALID', 'cannot read http.tls certFile or keyFile'));
     }
   }
-  // One decode pool for the process: hostile frames cost a worker, never the server (issue 4).
-  const decodePool = new DecodePool();
   const dicomweb = createDicomwebServices({
     database,
     store,

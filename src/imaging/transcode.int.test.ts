@@ -1,0 +1,172 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFileMetaHeader } from '../dicom/part10/index.js';
+import { dciodvfyErrors, findTool, makeFixtureSet, MissingToolError, newUid, runTool, TS, type FixtureFile } from '../testing/fixtures/index.js';
+import { scImage } from '../testing/fixtures/iods.js';
+import { encodePart10 } from '../testing/fixtures/part10-writer.js';
+import { grayscale16 } from '../testing/fixtures/pixels.js';
+import { bufferByteSource } from './byte-source.js';
+import { findElement } from './dataset-tree.js';
+import { DecodePool } from './decode-pool.js';
+import { openStoredSource } from './stored-object.js';
+import { memoryStore } from './test-support.js';
+import { transcodeToExplicitLittleEndian } from './transcode.js';
+
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+/** Lossless fixtures and how DCMTK decodes each (null: compare with the generator's pixels). */
+const LOSSLESS: Record<string, { tool: string; samplesPerFrame?: number } | { seed: number; rows: number; columns: number }> = {
+  'ct-jpeg-lossless-sv1': { tool: 'dcmdjpeg' },
+  'mg-jpegls-lossless': { tool: 'dcmdjpls' },
+  'us-multiframe-rgb-rle': { tool: 'dcmdrle', samplesPerFrame: 120 * 160 },
+  'mr-jpeg2000-lossless': { seed: 8, rows: 256, columns: 256 },
+  'ct-htj2k-lossless': { seed: 9, rows: 256, columns: 256 },
+  'cr-deflated': { seed: 3, rows: 320, columns: 256 },
+};
+const LOSSY = ['sc-jpeg-baseline', 'us-ybr-jpeg-baseline', 'mr-jpeg-extended', 'cr-jpegls-near-lossless', 'ct-jpeg2000-lossy'];
+
+let dir = '';
+let fixtures: FixtureFile[] = [];
+let missingTool: string | null = null;
+const store = memoryStore();
+const pool = new DecodePool({ workers: 2, timeLimitMs: 30_000 });
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kakutei-transcode-'));
+  try {
+    fixtures = await makeFixtureSet(join(dir, 'set'));
+  } catch (error) {
+    if (!(error instanceof MissingToolError)) throw error;
+    missingTool = error.tool;
+  }
+});
+after(async () => {
+  await pool.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Under CI a missing DCMTK/dicom3tools tool fails; elsewhere the test is skipped, saying why. */
+async function toolsPresent(t: { skip(message: string): void }, also: readonly string[] = []): Promise<boolean> {
+  let missing = missingTool;
+  for (const tool of also) if (missing === null && (await findTool(tool)) === null) missing = tool;
+  if (missing === null) return true;
+  if (process.env['CI'] === 'true') throw new Error(`missing tool: ${missing}`);
+  t.skip(`missing tool: ${missing}`);
+  return false;
+}
+
+function fixture(name: string): FixtureFile {
+  const found = fixtures.find((f) => f.name === name);
+  assert.ok(found, name);
+  return found;
+}
+
+/** The transcoded dataset of a fixture, written as a Part 10 file for DCMTK and dicom3tools. */
+async function transcodeToFile(file: FixtureFile): Promise<{ path: string; bytes: Buffer }> {
+  const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(file.path));
+  assert.ok(r.ok, `${file.name}: ${r.ok ? '' : `${r.error.code} ${r.error.detail ?? ''}`}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of r.value) chunks.push(Buffer.from(chunk));
+  const meta = buildFileMetaHeader({
+    mediaStorageSopClassUid: file.sopClassUid,
+    mediaStorageSopInstanceUid: file.sopInstanceUid,
+    transferSyntaxUid: EXPLICIT_LE,
+    implementationClassUid: '2.25.1',
+    implementationVersionName: 'KAKUTEI_TEST',
+  });
+  const bytes = Buffer.concat([meta, ...chunks]);
+  const path = join(dir, `${file.name}.transcoded.dcm`);
+  await writeFile(path, bytes);
+  return { path, bytes };
+}
+
+/** Native Pixel Data, Photometric Interpretation and Planar Configuration of a Part 10 file. */
+async function nativePixels(bytes: Buffer): Promise<{ pixels: Buffer; photometric: string; planar: number; transferSyntaxUid: string }> {
+  const opened = await openStoredSource(bufferByteSource(bytes));
+  assert.ok(opened.ok, opened.ok ? '' : opened.error.code);
+  const { tree, source, meta } = opened.value;
+  const pixel = findElement(tree, 0x7fe00010);
+  assert.ok(pixel !== undefined && pixel.encapsulated === null && pixel.length !== null);
+  const value = Buffer.from(await source.read(pixel.valueOffset, pixel.valueOffset + pixel.length));
+  const text = (tag: number) => Buffer.from(findElement(tree, tag)?.value ?? new Uint8Array()).toString('latin1').trim();
+  const planarValue = findElement(tree, 0x00280006)?.value;
+  return { pixels: value, photometric: text(0x00280004), planar: planarValue ? Buffer.from(planarValue).readUInt16LE(0) : 0, transferSyntaxUid: meta.transferSyntaxUid };
+}
+
+/** Colour-by-plane to colour-by-pixel (PS3.3 C.7.6.3.1.3), frame by frame. */
+function interleave(planes: Buffer, frameSamples: number): Buffer {
+  const out = Buffer.alloc(planes.length);
+  const frameBytes = frameSamples * 3;
+  for (let frame = 0; frame + frameBytes <= planes.length; frame += frameBytes) {
+    for (let i = 0; i < frameSamples; i++) for (let c = 0; c < 3; c++) out[frame + 3 * i + c] = planes[frame + c * frameSamples + i]!;
+  }
+  return out;
+}
+
+test('lossless fixtures transcode to explicit VR LE with the pixels DCMTK decodes; dcmdump parses every one', async (t) => {
+  if (!(await toolsPresent(t, ['dcmdump', 'dcmdjpeg', 'dcmdjpls', 'dcmdrle']))) return;
+  for (const [name, reference] of Object.entries(LOSSLESS)) {
+    const file = fixture(name);
+    const ours = await transcodeToFile(file);
+    const dump = await runTool('dcmdump', ['-E', ours.path]);
+    assert.equal(dump.exitCode, 0, `${name}: ${dump.stderr}`);
+    assert.doesNotMatch(dump.stderr, /^E:/m, name);
+    const mine = await nativePixels(ours.bytes);
+    if ('tool' in reference) {
+      const decoded = join(dir, `${name}.dcmtk.dcm`);
+      const run = await runTool(reference.tool, [file.path, decoded]);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const theirs = await nativePixels(await readFile(decoded));
+      assert.equal(mine.photometric, theirs.photometric, name);
+      // DCMTK may choose colour-by-plane for the output (dcmdrle +pa); compare the same layout.
+      const theirPixels = theirs.planar === mine.planar ? theirs.pixels : interleave(theirs.pixels, reference.samplesPerFrame ?? 0);
+      assert.equal(mine.planar, 0, `${name}: decoded colour-by-pixel`);
+      assert.ok(mine.pixels.equals(theirPixels), `${name}: pixel data differs from ${reference.tool}`);
+    } else {
+      const expected = grayscale16({ rows: reference.rows, columns: reference.columns, bitsStored: 12, seed: reference.seed });
+      assert.ok(mine.pixels.equals(expected), `${name}: pixel data differs from the generator's`);
+    }
+  }
+});
+
+test('a transcoded CT passes dciodvfy without errors', async (t) => {
+  if (!(await toolsPresent(t, ['dciodvfy']))) return;
+  for (const name of ['ct-htj2k-lossless', 'ct-jpeg-lossless-sv1']) {
+    const ours = await transcodeToFile(fixture(name));
+    assert.deepEqual(await dciodvfyErrors(ours.path), [], name);
+  }
+});
+
+test('lossy fixtures are refused, never decoded; implicit VR and big endian are not converted', async (t) => {
+  if (!(await toolsPresent(t))) return;
+  for (const name of LOSSY) {
+    const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(fixture(name).path));
+    assert.ok(!r.ok && r.error.code === 'TRANSFER_SYNTAX_NOT_SUPPORTED', name);
+  }
+  for (const name of ['ct-implicit-le-signed', 'mr-explicit-be']) {
+    const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(fixture(name).path));
+    assert.ok(!r.ok && r.error.code === 'DECODE_UNSUPPORTED', name);
+  }
+});
+
+test('8-bit codestreams in 16-bit Bits Allocated are widened as DCMTK does (sign-extended when signed)', async (t) => {
+  if (!(await toolsPresent(t, ['dcmcjpls', 'dcmdjpls', 'dcmcjpeg', 'dcmdjpeg']))) return;
+  for (const signed of [false, true]) {
+    const id = { sopInstanceUid: newUid(), seriesInstanceUid: newUid(), studyInstanceUid: newUid(), patientName: 'WIDEN^TEST', patientId: 'KKT-WIDEN' };
+    const original = grayscale16({ rows: 64, columns: 64, bitsStored: 8, signed, seed: 5 });
+    const base = join(dir, `widen-${signed}.dcm`);
+    await writeFile(base, encodePart10(scImage(id, { rows: 64, columns: 64, bitsAllocated: 16, bitsStored: 8, signed, photometric: 'MONOCHROME2', pixels: original }), EXPLICIT_LE));
+    for (const [encode, args, decode, uid] of [['dcmcjpls', ['+el'], 'dcmdjpls', TS.jpegLsLossless], ['dcmcjpeg', ['+e1'], 'dcmdjpeg', TS.jpegLosslessSv1]] as const) {
+      const compressed = join(dir, `widen-${signed}-${encode}.dcm`);
+      assert.equal((await runTool(encode, [...args, base, compressed])).exitCode, 0);
+      const file: FixtureFile = { path: compressed, name: `widen-${signed}-${encode}`, modality: 'OT', sopClassUid: '1.2.840.10008.5.1.4.1.1.7', sopInstanceUid: id.sopInstanceUid, studyInstanceUid: id.studyInstanceUid, transferSyntaxUid: uid, lossy: false };
+      const mine = await nativePixels((await transcodeToFile(file)).bytes);
+      const decoded = join(dir, `widen-${signed}-${decode}.dcm`);
+      assert.equal((await runTool(decode, [compressed, decoded])).exitCode, 0);
+      assert.ok(mine.pixels.equals((await nativePixels(await readFile(decoded))).pixels), `${file.name} equals ${decode}`);
+      assert.ok(mine.pixels.equals(original), `${file.name} equals the original`);
+    }
+  }
+});

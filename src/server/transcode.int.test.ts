@@ -1,0 +1,136 @@
+/**
+ * Issue 4 item 3, end to end: a C-MOVE to a storescp that accepts only uncompressed transfer
+ * syntaxes (its default, `+x=`). What is stored losslessly compressed arrives decoded to Explicit VR
+ * Little Endian with the right pixels (HTJ2K included: DCMTK 3.6.7 knows no HTJ2K at all), what is
+ * stored uncompressed arrives unchanged, and lossy objects are never decoded: their sub-operations fail.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { readFileMeta } from '../dicom/part10/index.js';
+import { bufferByteSource, findElement, openStoredSource } from '../imaging/index.js';
+import { run } from '../testing/dcmtk.js';
+import { makeFixtureSet } from '../testing/fixtures/index.js';
+import type { FixtureFile } from '../testing/fixtures/index.js';
+import { grayscale16 } from '../testing/fixtures/pixels.js';
+import { sendFiles } from '../testing/send.js';
+import { startKakuteiProcess } from '../testing/server-process.js';
+import type { KakuteiProcess } from '../testing/server-process.js';
+import { DCMTK_ENV, hasTool, requireTools } from '../testing/tools.js';
+
+const TOOLS = ['movescu', 'storescp', 'storescu', 'echoscu', 'dcmconv', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'dcmdjpeg', 'dcmdjpls', 'dcmdrle'];
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+/** Stored losslessly compressed (or deflated): how to get the reference pixels. */
+const TRANSCODED: Record<string, { readonly tool: string } | { readonly seed: number; readonly rows: number; readonly columns: number }> = {
+  'ct-htj2k-lossless': { seed: 9, rows: 256, columns: 256 },
+  'mr-jpeg2000-lossless': { seed: 8, rows: 256, columns: 256 },
+  'cr-deflated': { seed: 3, rows: 320, columns: 256 },
+  'ct-jpeg-lossless-sv1': { tool: 'dcmdjpeg' },
+  'mg-jpegls-lossless': { tool: 'dcmdjpls' },
+  'us-multiframe-rgb-rle': { tool: 'dcmdrle' },
+};
+const AS_STORED = ['ct-explicit-le', 'ct-implicit-le-signed', 'mr-explicit-be', 'sc-multiframe-word-explicit-le'];
+const LOSSY = ['sc-jpeg-baseline', 'us-ybr-jpeg-baseline', 'mr-jpeg-extended', 'cr-jpegls-near-lossless', 'ct-jpeg2000-lossy'];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+function datasetOf(bytes: Buffer): { sopInstanceUid: string; transferSyntaxUid: string; dataset: Buffer } {
+  const meta = readFileMeta(bytes);
+  if (!meta.ok) throw new Error('not a Part 10 file');
+  return { sopInstanceUid: meta.value.sopInstanceUid, transferSyntaxUid: meta.value.transferSyntaxUid, dataset: bytes.subarray(meta.value.datasetOffset) };
+}
+
+/** The native Pixel Data value of a Part 10 file. */
+async function nativePixels(bytes: Buffer): Promise<Buffer> {
+  const opened = await openStoredSource(bufferByteSource(bytes));
+  assert.ok(opened.ok, opened.ok ? '' : opened.error.code);
+  const pixel = findElement(opened.value.tree, 0x7fe00010);
+  assert.ok(pixel !== undefined && pixel.encapsulated === null && pixel.length !== null, 'native Pixel Data');
+  return Buffer.from(await opened.value.source.read(pixel.valueOffset, pixel.valueOffset + pixel.length));
+}
+
+describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
+  let work: string;
+  let server: KakuteiProcess | null = null;
+  let storescp: ChildProcess | null = null;
+  let fixtures: FixtureFile[] = [];
+  let scpDir: string;
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'kakutei-transcode-'));
+    if (!TOOLS.every(hasTool)) return;
+    fixtures = await makeFixtureSet(join(work, 'fixtures'));
+    scpDir = join(work, 'storescp');
+    mkdirSync(scpDir);
+    const scpPort = await freePort();
+    // No +xa: storescp's default accepts the uncompressed syntaxes only. +B keeps what arrives as is.
+    storescp = spawn('storescp', ['-aet', 'STORESCP', '+B', '-od', scpDir, String(scpPort)], { env: DCMTK_ENV, stdio: 'ignore' });
+    for (let i = 0; i < 100 && (await run('echoscu', ['-aec', 'STORESCP', '127.0.0.1', String(scpPort)])).code !== 0; i++) await delay(50);
+    const config = join(work, 'kakutei.yaml');
+    writeFileSync(
+      config,
+      ['dicom:', '  peers:', '    - { aeTitle: VIEWER, allow: [echo, query, retrieve] }', `    - { aeTitle: STORESCP, host: 127.0.0.1, port: ${scpPort}, allow: [echo] }`, ''].join('\n'),
+    );
+    server = await startKakuteiProcess({ dataDir: join(work, 'data'), args: ['--config', config] });
+    const study = fixtures.find((fixture) => fixture.name === 'ct-explicit-le')!.studyInstanceUid;
+    const inStudy = fixtures.filter((fixture) => fixture.studyInstanceUid === study);
+    const sent = await sendFiles(server.dicomPort, inStudy);
+    assert.equal(sent.acknowledged.length, inStudy.length, sent.log);
+  });
+  after(async () => {
+    storescp?.kill();
+    await server?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('sends lossless objects decoded to explicit VR LE with their pixels, uncompressed ones as stored, lossy ones never', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const study = fixtures.find((fixture) => fixture.name === 'ct-explicit-le')!.studyInstanceUid;
+    const moved = await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', 'STORESCP', '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${study}`, '127.0.0.1', String(server!.dicomPort)]);
+    const output = moved.stdout + moved.stderr;
+    // The lossy sub-operations fail: B000, sub-operations complete with one or more failures.
+    assert.match(output, /SubOperationsCompleteOneOrMoreFailures|B000/i, output);
+    const received = new Map(readdirSync(scpDir).map((name) => {
+      const parsed = datasetOf(readFileSync(join(scpDir, name)));
+      return [parsed.sopInstanceUid, { ...parsed, path: join(scpDir, name) }] as const;
+    }));
+    const byName = (name: string) => fixtures.find((fixture) => fixture.name === name)!;
+    for (const [name, reference] of Object.entries(TRANSCODED)) {
+      const arrived = received.get(byName(name).sopInstanceUid);
+      assert.ok(arrived !== undefined, `${name} arrived`);
+      assert.equal(arrived.transferSyntaxUid, EXPLICIT_LE, name);
+      const pixels = await nativePixels(readFileSync(arrived.path));
+      let expected: Buffer;
+      if ('tool' in reference) {
+        const decoded = join(work, `${name}.dcmtk.dcm`);
+        assert.equal((await run(reference.tool, [byName(name).path, decoded])).code, 0);
+        expected = await nativePixels(readFileSync(decoded));
+      } else {
+        expected = grayscale16({ rows: reference.rows, columns: reference.columns, bitsStored: 12, seed: reference.seed });
+      }
+      assert.ok(pixels.equals(expected), `${name}: the pixels that arrived are the original ones`);
+    }
+    for (const name of AS_STORED) {
+      const arrived = received.get(byName(name).sopInstanceUid);
+      assert.ok(arrived?.dataset.equals(datasetOf(readFileSync(byName(name).path)).dataset), `${name} arrived unchanged`);
+    }
+    for (const name of LOSSY) assert.ok(!received.has(byName(name).sopInstanceUid), `${name} was not decoded to be sent`);
+    const refused = server!.logs.filter((entry) => entry['event'] === 'transcode-refused').map((entry) => entry['sopInstanceUid']);
+    for (const name of LOSSY) assert.ok(refused.includes(byName(name).sopInstanceUid), `${name}: refusal logged`);
+  });
+});
