@@ -1,0 +1,147 @@
+/**
+ * ATNA over TLS (RFC 5425): audit messages reach a real rsyslog listening with the GnuTLS
+ * network stream driver (Debian packages rsyslog and rsyslog-gnutls, required under CI), and a
+ * repository whose certificate our CA did not issue gets nothing.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createSqlAuditStore, type SqlAuditStore } from '../../index/audit-store.js';
+import { createTestDatabase, type TestDatabase } from '../../index/testing/test-databases.js';
+import { silentLogger } from '../../log/index.js';
+import { AuditTrail } from '../audit-trail.js';
+import { sampleEvent, steppingClock } from '../testing/sample-events.js';
+import { AtnaForwarder } from './forwarder.js';
+
+const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((path) => spawnSync(path, ['-v']).error === undefined);
+const GTLS = ['/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', '/usr/lib/rsyslog/lmnsd_gtls.so'].some((path) => existsSync(path));
+const OPENSSL = spawnSync('openssl', ['version']).error === undefined;
+const missing = RSYSLOGD === undefined || !GTLS || !OPENSSL;
+if (missing && process.env['CI'] === 'true') throw new Error('rsyslogd with rsyslog-gnutls and openssl are required under CI');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await delay(50);
+  }
+}
+
+/** A CA, the repository's certificate for 127.0.0.1, and our client certificate; and an unrelated CA. */
+function makeCertificates(dir: string): void {
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  for (const ca of ['ca', 'other-ca']) openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=${ca}`);
+  for (const [name, subject, ext] of [
+    ['server', '/CN=arr.local', 'subjectAltName=IP:127.0.0.1'],
+    ['client', '/CN=kakutei', 'subjectAltName=DNS:kakutei'],
+  ] as const) {
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+    writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
+    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+  }
+}
+
+describe('ATNA forwarding over TLS to rsyslog', { skip: missing ? 'rsyslogd, rsyslog-gnutls or openssl missing' : false }, () => {
+  let dir: string;
+  let t: TestDatabase;
+  let store: SqlAuditStore;
+  let trail: AuditTrail;
+  let rsyslog: ChildProcess | null = null;
+  let port = 0;
+  const outFile = () => join(dir, 'received.log');
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kakutei-atna-tls-'));
+    makeCertificates(dir);
+    t = await createTestDatabase('sqlite');
+    store = createSqlAuditStore(t.db, { clock: steppingClock() });
+    trail = new AuditTrail({ store, clock: steppingClock(), logger: silentLogger() });
+    port = await freePort();
+    const conf = join(dir, 'rsyslog.conf');
+    await writeFile(
+      conf,
+      [
+        `global(workDirectory="${dir}" maxMessageSize="64k" DefaultNetstreamDriverCAFile="${join(dir, 'ca.crt')}" DefaultNetstreamDriverCertFile="${join(dir, 'server.crt')}" DefaultNetstreamDriverKeyFile="${join(dir, 'server.key')}")`,
+        'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.Authmode="anon")',
+        `input(type="imtcp" port="${port}" address="127.0.0.1")`,
+        'template(name="fields" type="string" string="%app-name%|%msgid%|%msg%\\n")',
+        `*.* action(type="omfile" file="${outFile()}" template="fields")`,
+        '',
+      ].join('\n'),
+    );
+    rsyslog = spawn(RSYSLOGD as string, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
+    await until(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = net.connect({ host: '127.0.0.1', port }, () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(false));
+        }),
+      'rsyslogd to listen',
+    );
+  });
+  after(async () => {
+    rsyslog?.kill('SIGTERM');
+    await t.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const forwarder = (caFile: string, spool: string) =>
+    new AtnaForwarder({
+      dataDir: join(dir, spool),
+      events: store,
+      destination: { host: '127.0.0.1', port, tls: { caFile, certFile: join(dir, 'client.crt'), keyFile: join(dir, 'client.key') } },
+      context: { auditSourceId: 'KAKUTEI', processUserId: 'kakutei', aeTitle: 'KAKUTEI' },
+      clock: steppingClock(),
+      logger: silentLogger(),
+      pollIntervalMs: 60_000,
+      minBackoffMs: 10,
+      maxBackoffMs: 50,
+    });
+
+  it('refuses a repository whose certificate our CA did not issue, keeping the events spooled', async () => {
+    await trail.record(sampleEvent(1));
+    const untrusting = forwarder(join(dir, 'other-ca.crt'), 'spool-untrusting');
+    await untrusting.start();
+    await untrusting.pump();
+    assert.ok((await untrusting.pendingBytes()) > 0, 'still spooled: the repository was not trusted');
+    await untrusting.stop();
+    const text = await readFile(outFile(), 'utf8').catch(() => '');
+    assert.equal(text, '', 'nothing reached the untrusted repository');
+  });
+
+  it('delivers audit messages over TLS', async () => {
+    await trail.record(sampleEvent(2));
+    const sender = forwarder(join(dir, 'ca.crt'), 'spool-trusting');
+    await sender.start();
+    await until(async () => {
+      await delay(20);
+      await sender.pump();
+      const lines = (await readFile(outFile(), 'utf8').catch(() => '')).split('\n').filter((line) => line !== '');
+      return (await sender.pendingBytes()) === 0 && lines.length >= 2;
+    }, 'delivery over TLS');
+    await sender.stop();
+    const lines = (await readFile(outFile(), 'utf8')).split('\n').filter((line) => line !== '');
+    for (const line of lines) {
+      const [appName, , body] = line.split('|');
+      assert.equal(appName, 'kakutei');
+      assert.match(body ?? '', /<AuditMessage/);
+    }
+  });
+});
