@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { SqlDialectName } from './dialect.js';
 import { IndexError } from './index-error.js';
 import { migrateToLatest } from './migrations/index.js';
 import type { DatabaseSchema } from './schema.js';
-import { withStatementCache } from './statement-cache.js';
+import { durableSqliteDialect } from './durable-sqlite.js';
 
 /** The part of the project logger the index uses (pino satisfies it). */
 export interface IndexLogger {
@@ -38,7 +38,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
  * Opens the index: PostgreSQL when the target is a `postgres://` or `postgresql://` URL, otherwise
  * a SQLite file (`sqlite:` prefix optional). Both are configured so that a committed transaction
  * survives power loss — an acknowledged C-STORE must never be forgotten (PS3.4 B.2.3):
- * SQLite in WAL mode with synchronous=FULL (the WAL is fsynced at every commit), PostgreSQL with
+ * SQLite in WAL mode with the WAL fdatasync'ed after every commit (durable-sqlite.ts), PostgreSQL with
  * synchronous_commit=on forced per session, whatever the server's default.
  */
 export async function openDatabase(target: DatabaseTarget, logger: IndexLogger, options: OpenDatabaseOptions = {}): Promise<Database> {
@@ -70,14 +70,15 @@ function openSqlite(path: string, logger: IndexLogger): Database {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     connection = new BetterSqlite3(path);
     const journalMode: unknown = connection.pragma('journal_mode = WAL', { simple: true });
-    connection.pragma('synchronous = FULL');
+    // NORMAL plus an fdatasync of the WAL after every commit, off the event loop: see durable-sqlite.ts.
+    connection.pragma('synchronous = NORMAL');
     connection.pragma('foreign_keys = ON');
     connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     logger.info({ event: 'index-opened', dialect: 'sqlite', journalMode }, 'index database opened');
   } catch (cause) {
     throw new IndexError('INDEX_UNAVAILABLE', 'cannot open the SQLite index', { cause });
   }
-  const kysely = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const kysely = new Kysely<DatabaseSchema>({ dialect: durableSqliteDialect(connection, path) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
