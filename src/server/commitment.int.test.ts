@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -16,20 +15,11 @@ import { makeCtSeries } from '../testing/fixtures/index.js';
 import { startKakuteiProcess } from '../testing/server-process.js';
 import type { KakuteiProcess } from '../testing/server-process.js';
 import { DCMTK_ENV, hasTool } from '../testing/tools.js';
+import { freePort } from '../testing/net.js';
 
 const ORTHANC = '/usr/sbin/Orthanc';
 const present = spawnSync('test', ['-x', ORTHANC]).status === 0 && hasTool('dump2dcm');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 describe('storage commitment requested by Orthanc from kakutei serve', { skip: !present && process.env['CI'] !== 'true' ? 'Orthanc or DCMTK missing' : false }, () => {
   let work: string;

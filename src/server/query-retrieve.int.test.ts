@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -15,6 +14,7 @@ import { sendFiles } from '../testing/send.js';
 import { startKakuteiProcess } from '../testing/server-process.js';
 import type { KakuteiProcess } from '../testing/server-process.js';
 import { DCMTK_ENV, hasTool, requireTools } from '../testing/tools.js';
+import { freePort } from '../testing/net.js';
 
 const TOOLS = ['findscu', 'movescu', 'getscu', 'storescp', 'storescu', 'echoscu'];
 
@@ -24,16 +24,6 @@ function datasetOf(bytes: Buffer): Buffer {
   return bytes.subarray(meta.value.datasetOffset);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 describe('query and retrieve against kakutei serve, with DCMTK peers', () => {
   let work: string;

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -23,6 +22,7 @@ import { sendFiles } from '../testing/send.js';
 import { startKakuteiProcess } from '../testing/server-process.js';
 import type { KakuteiProcess } from '../testing/server-process.js';
 import { DCMTK_ENV, hasTool, requireTools } from '../testing/tools.js';
+import { freePort } from '../testing/net.js';
 
 const TOOLS = ['movescu', 'storescp', 'storescu', 'echoscu', 'dcmconv', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'dcmdjpeg', 'dcmdjpls', 'dcmdrle'];
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -38,16 +38,6 @@ const TRANSCODED: Record<string, { readonly tool: string } | { readonly seed: nu
 const AS_STORED = ['ct-explicit-le', 'ct-implicit-le-signed', 'mr-explicit-be', 'sc-multiframe-word-explicit-le'];
 const LOSSY = ['sc-jpeg-baseline', 'us-ybr-jpeg-baseline', 'mr-jpeg-extended', 'cr-jpegls-near-lossless', 'ct-jpeg2000-lossy'];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 function datasetOf(bytes: Buffer): { sopInstanceUid: string; transferSyntaxUid: string; dataset: Buffer } {
   const meta = readFileMeta(bytes);

@@ -18,6 +18,7 @@ import { silentLogger } from '../../log/index.js';
 import { AuditTrail } from '../audit-trail.js';
 import { sampleEvent, steppingClock } from '../testing/sample-events.js';
 import { AtnaForwarder } from './forwarder.js';
+import { freePort, until } from '../../testing/net.js';
 
 const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((path) => spawnSync(path, ['-v']).error === undefined);
 const GTLS = ['/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', '/usr/lib/rsyslog/lmnsd_gtls.so'].some((path) => existsSync(path));
@@ -25,21 +26,7 @@ const OPENSSL = spawnSync('openssl', ['version']).error === undefined;
 const missing = RSYSLOGD === undefined || !GTLS || !OPENSSL;
 if (missing && process.env['CI'] === 'true') throw new Error('rsyslogd with rsyslog-gnutls and openssl are required under CI');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await delay(50);
-  }
-}
 
 /** A CA, the repository's certificate for 127.0.0.1, and our client certificate; and an unrelated CA. */
 function makeCertificates(dir: string): void {

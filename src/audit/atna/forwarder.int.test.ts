@@ -17,25 +17,12 @@ import { silentLogger } from '../../log/index.js';
 import { AuditTrail } from '../audit-trail.js';
 import { sampleEvent, steppingClock } from '../testing/sample-events.js';
 import { AtnaForwarder } from './forwarder.js';
+import { freePort, until } from '../../testing/net.js';
 
 const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((path) => spawnSync(path, ['-v']).error === undefined);
 if (RSYSLOGD === undefined && process.env['CI'] === 'true') throw new Error('rsyslogd is required under CI (Debian package rsyslog)');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await delay(50);
-  }
-}
 
 async function startRsyslog(dir: string, port: number, outFile: string): Promise<ChildProcess> {
   const conf = join(dir, 'rsyslog.conf');
