@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildFileMetaHeader } from '../dicom/part10/index.js';
 import { dciodvfyErrors, findTool, makeFixtureSet, MissingToolError, newUid, runTool, TS, type FixtureFile } from '../testing/fixtures/index.js';
 import { scImage } from '../testing/fixtures/iods.js';
+import { at, fd, fl, sq, ss, text, ul, us } from '../testing/fixtures/elements.js';
 import { encodePart10 } from '../testing/fixtures/part10-writer.js';
 import { grayscale16 } from '../testing/fixtures/pixels.js';
 import { bufferByteSource } from './byte-source.js';
@@ -139,16 +140,67 @@ test('a transcoded CT passes dciodvfy without errors', async (t) => {
   }
 });
 
-test('lossy fixtures are refused, never decoded; implicit VR and big endian are not converted', async (t) => {
+test('lossy fixtures are refused, never decoded; implicit VR is not converted', async (t) => {
   if (!(await toolsPresent(t))) return;
   for (const name of LOSSY) {
     const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(fixture(name).path));
     assert.ok(!r.ok && r.error.code === 'TRANSFER_SYNTAX_NOT_SUPPORTED', name);
   }
-  for (const name of ['ct-implicit-le-signed', 'mr-explicit-be']) {
-    const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(fixture(name).path));
-    assert.ok(!r.ok && r.error.code === 'DECODE_UNSUPPORTED', name);
-  }
+  const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(fixture('ct-implicit-le-signed').path));
+  assert.ok(!r.ok && r.error.code === 'DECODE_UNSUPPORTED');
+});
+
+test('explicit VR big endian: byte-identical to the dataset of DCMTK dcmconv +te, and dcmdump parses it', async (t) => {
+  if (!(await toolsPresent(t, ['dcmconv', 'dcmdump']))) return;
+  const file = fixture('mr-explicit-be');
+  const ours = await transcodeToFile(file);
+  // -F: DCMTK writes the dataset alone (no preamble, no meta), which is what we produce. Its
+  // default +e (explicit sequence lengths) and +g= (recalculated group lengths) change nothing
+  // here: dcmconv +tb made the fixture with explicit lengths, and a swap keeps every length.
+  const theirs = join(dir, 'mr-explicit-be.dcmconv.dcm');
+  const run = await runTool('dcmconv', ['+te', '-F', file.path, theirs]);
+  assert.equal(run.exitCode, 0, run.stderr);
+  const theirBytes = await readFile(theirs);
+  const dataset = ours.bytes.subarray(ours.bytes.length - theirBytes.length);
+  assert.ok(theirBytes.equals(dataset), 'the dataset equals dcmconv +te -F byte for byte');
+  // What precedes it is exactly our meta group: the whole dataset was compared, not a tail.
+  assert.equal(ours.bytes.length - dataset.length, buildFileMetaHeader({ mediaStorageSopClassUid: file.sopClassUid, mediaStorageSopInstanceUid: file.sopInstanceUid, transferSyntaxUid: EXPLICIT_LE, implementationClassUid: '2.25.1', implementationVersionName: 'KAKUTEI_TEST' }).length);
+  const dump = await runTool('dcmdump', ['-E', ours.path]);
+  assert.equal(dump.exitCode, 0, dump.stderr);
+  assert.doesNotMatch(dump.stderr, /^E:/m);
+});
+
+test('explicit VR big endian with nested sequences, AT, FD, FL, SS and multi-valued US: byte-identical to dcmconv +te', async (t) => {
+  if (!(await toolsPresent(t, ['dcmconv']))) return;
+  const words = Buffer.alloc(2 * 2 * 3);
+  for (let i = 0; i < 6; i++) words.writeUInt16LE(0x0102 * (i + 1), 2 * i);
+  const dataset = [
+    text(0x00080016, 'UI', '1.2.840.10008.5.1.4.1.1.7'),
+    text(0x00080018, 'UI', newUid()),
+    sq(0x00209222, [us(0x00181310, 1, 2, 0xfffe, 4), at(0x00209165, 0x00100010, 0x7fe00010), sq(0x0040a730, [fd(0x0040a30a, Math.PI, -1e300), fl(0x00189010, 1.5)], [])]),
+    us(0x00280002, 1),
+    text(0x00280004, 'CS', 'MONOCHROME2'),
+    us(0x00280010, 2),
+    us(0x00280011, 3),
+    us(0x00280100, 16),
+    us(0x00280101, 16),
+    us(0x00280102, 15),
+    us(0x00280103, 1),
+    ss(0x00281040, -5),
+    ul(0x7fe00000, 12 + words.length),
+    { tag: 0x7fe00010, vr: 'OW' as const, value: words },
+  ];
+  const little = join(dir, 'hand-built-le.dcm');
+  const big = join(dir, 'hand-built-be.dcm');
+  const theirs = join(dir, 'hand-built-dcmconv-le.dcm');
+  await writeFile(little, encodePart10(dataset, EXPLICIT_LE));
+  assert.equal((await runTool('dcmconv', ['+tb', little, big])).exitCode, 0);
+  assert.equal((await runTool('dcmconv', ['+te', '-F', big, theirs])).exitCode, 0);
+  const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(big));
+  assert.ok(r.ok, r.ok ? '' : r.error.code);
+  const chunks: Buffer[] = [];
+  for await (const chunk of r.value) chunks.push(Buffer.from(chunk));
+  assert.ok(Buffer.concat(chunks).equals(await readFile(theirs)));
 });
 
 test('8-bit codestreams in 16-bit Bits Allocated are widened as DCMTK does (sign-extended when signed)', async (t) => {

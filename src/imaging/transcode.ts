@@ -6,7 +6,9 @@
  * - Lossless encapsulated syntaxes (PS3.5 §A.4: the dataset is explicit VR little endian outside
  *   Pixel Data): every element is copied as stored, except the Pixel Data, which becomes native
  *   (PS3.5 §8.1.1), decoded one frame at a time in the decode pool, and what decoding changes.
- * - Lossy syntaxes are refused; implicit VR and big endian are not converted (see `transcodePlan`).
+ * - Explicit VR Big Endian (PS3.5 §A.3, retired): every header and value byte-swapped by VR, with
+ *   the same lengths and sequence encoding (`transcode-swap.ts`), streamed.
+ * - Lossy syntaxes are refused; implicit VR is not converted (see `transcodePlan`).
  *
  * What is produced is the dataset only: C-STORE carries no File Meta group (PS3.10 §7.1).
  */
@@ -19,6 +21,7 @@ import { ByteSourceError, objectByteSource, type ByteSource } from './byte-sourc
 import type { DecodePool } from './decode-pool.js';
 import { DEFAULT_MAX_INFLATED_DATASET_BYTES } from './stored-object.js';
 import { encapsulatedToNative, TranscodeStreamError } from './transcode-pixels.js';
+import { bigEndianToLittleEndian } from './transcode-swap.js';
 
 export { TranscodeStreamError };
 
@@ -39,7 +42,7 @@ async function readMeta(source: ByteSource): Promise<Result<FileMeta>> {
   return last;
 }
 
-type Plan = 'as-stored' | 'inflate' | 'decode-pixels';
+type Plan = 'as-stored' | 'inflate' | 'decode-pixels' | 'swap';
 
 /** How a dataset stored in `syntax` becomes Explicit VR Little Endian, or why it cannot. */
 export function transcodePlan(syntax: TransferSyntax): Result<Plan> {
@@ -48,8 +51,8 @@ export function transcodePlan(syntax: TransferSyntax): Result<Plan> {
   if (syntax.lossy) return err(kakuteiError('TRANSFER_SYNTAX_NOT_SUPPORTED', `${syntax.uid} is lossy: never transcoded`));
   if (syntax.deflated) return ok('inflate');
   if (syntax.encapsulated) return ok('decode-pixels');
-  // Implicit VR needs the data dictionary for every VR (private ones are unknowable: UN), and big
-  // endian needs a byte swap by VR through every sequence: not done yet.
+  if (syntax.explicitVr && !syntax.littleEndian) return ok('swap');
+  // Implicit VR needs the data dictionary for every VR (private ones are unknowable: UN): not done yet.
   return err(kakuteiError('DECODE_UNSUPPORTED', `${syntax.uid} to explicit VR little endian is not implemented`));
 }
 
@@ -109,6 +112,8 @@ export async function transcodeToExplicitLittleEndian(
         return ok(inflated(source, meta.value.datasetOffset, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_DATASET_BYTES));
       case 'decode-pixels':
         return await encapsulatedToNative(source, pool);
+      case 'swap':
+        return await bigEndianToLittleEndian(source, meta.value.datasetOffset);
     }
   } catch (error) {
     if (error instanceof ByteSourceError) return err(kakuteiError('DATASET_TRUNCATED', error.message));
