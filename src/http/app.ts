@@ -60,7 +60,7 @@ export function buildHttpApp(deps: HttpDependencies): FastifyInstance {
     exposeHeadRoutes: false,
     // WADO-RS frame lists (`frames/1,2,…`) and bulk data tag paths are long path parameters; their
     // schemas bound them (the default 100 would answer a bare 414 before any route runs).
-    maxParamLength: 8192,
+    routerOptions: { maxParamLength: 8192 },
     // TLS 1.2 at least (issue 3 item 2; BSI TR-02102-2, NIST SP 800-52r2).
     ...(deps.https === null ? {} : { https: { cert: deps.https.cert, key: deps.https.key, minVersion: 'TLSv1.2' as const } }),
   }) as unknown as FastifyInstance;
