@@ -25,40 +25,48 @@ type State = 'writing' | 'failed' | 'committed' | 'discarded';
  * `FileHandle.write` is a thread-pool round trip. `write` resolves once the chunk is in the buffer
  * or, when the buffer is full, once the buffer is on its way into the file (backpressure).
  */
-export async function beginPendingFile(context: PendingFileContext, prefix: Uint8Array): Promise<PendingObject> {
+export function beginPendingFile(context: PendingFileContext, prefix: Uint8Array): Promise<PendingObject> {
   const tempPath = newTempPath(context.layout);
-  let file: FsFile;
-  try {
-    file = await context.ops.openExclusive(tempPath, context.fileMode);
-  } catch (cause) {
+  // The file is opened while the caller goes on (the sender's first bytes are usually on their way):
+  // every file operation is queued behind the open, and a failed open fails the first of them.
+  const opening = context.ops.openExclusive(tempPath, context.fileMode).catch((cause: unknown) => {
     throw storageErrorFrom('create temporary file', cause);
-  }
-  const pending = new PendingFile(context, file, prefix.length);
+  });
+  const pending = new PendingFile(context, tempPath, opening, prefix.length);
   // The prefix (preamble and file meta group) goes through the buffer too but is not hashed.
-  await pending.appendUnhashed(prefix);
-  return pending;
+  void pending.appendUnhashed(prefix).catch(() => undefined);
+  return Promise.resolve(pending);
 }
 
 class PendingFile implements PendingObject {
   private readonly hash: Hash = createHash('sha256');
   private buffer: Buffer | null = null;
   private bufferedBytes = 0;
-  private fileOpen = true;
+  private fileOpen = false;
+  private opened: FsFile | null = null;
   private state: State = 'writing';
   private commitStarted = false;
   /** Serialises buffer and file operations even if a caller does not await each write. */
-  private queue: Promise<void> = Promise.resolve();
+  private queue: Promise<void>;
   private cleanup: Promise<void> = Promise.resolve();
   contentBytes = 0;
 
   constructor(
     private readonly context: PendingFileContext,
-    private readonly file: FsFile,
+    readonly tempPath: string,
+    opening: Promise<FsFile>,
     readonly prefixBytes: number,
-  ) {}
+  ) {
+    this.queue = opening.then((file) => {
+      this.opened = file;
+      this.fileOpen = true;
+    });
+  }
 
-  get tempPath(): string {
-    return this.file.path;
+  /** The open file; only reached through the queue, which waits for the open. */
+  private get file(): FsFile {
+    if (this.opened === null) throw new StorageError(kakuteiError('STORAGE_IO', 'temporary file not open'));
+    return this.opened;
   }
 
   write(chunk: Uint8Array): Promise<void> {
@@ -96,7 +104,7 @@ class PendingFile implements PendingObject {
       step = 'link object';
       let existed = false;
       try {
-        await ops.link(this.file.path, finalPath);
+        await ops.link(this.tempPath, finalPath);
       } catch (cause) {
         if (errnoCodeOf(cause) !== 'EEXIST') throw cause;
         existed = true;
@@ -126,7 +134,7 @@ class PendingFile implements PendingObject {
   }
 
   private async closeAndUnlink(): Promise<void> {
-    await Promise.all([this.closeFile(), this.context.ops.unlink(this.file.path)]).then(
+    await Promise.all([this.closeFile(), this.context.ops.unlink(this.tempPath)]).then(
       () => undefined,
       () => undefined,
     );
@@ -140,7 +148,7 @@ class PendingFile implements PendingObject {
     this.releaseBuffer();
     if (this.fileOpen) await this.closeFile().catch(() => undefined);
     try {
-      await this.context.ops.unlink(this.file.path);
+      await this.context.ops.unlink(this.tempPath);
     } catch (cause) {
       if (errnoCodeOf(cause) !== 'ENOENT') throw storageErrorFrom('remove temporary file', cause);
     }
