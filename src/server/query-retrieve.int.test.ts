@@ -1,29 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { readFileMeta } from '../dicom/part10/index.js';
 import { run } from '../testing/dcmtk.js';
 import { makeFixtureSet } from '../testing/fixtures/index.js';
 import type { FixtureFile } from '../testing/fixtures/index.js';
 import { sendFiles } from '../testing/send.js';
 import { startKakuteiProcess } from '../testing/server-process.js';
 import type { KakuteiProcess } from '../testing/server-process.js';
-import { DCMTK_ENV, hasTool, requireTools } from '../testing/tools.js';
-import { freePort } from '../testing/net.js';
+import { hasTool, requireTools } from '../testing/tools.js';
+import { datasetOfPart10, startStorescp } from '../testing/storescp.js';
 
 const TOOLS = ['findscu', 'movescu', 'getscu', 'storescp', 'storescu', 'echoscu'];
 
-function datasetOf(bytes: Buffer): Buffer {
-  const meta = readFileMeta(bytes);
-  if (!meta.ok) throw new Error('not a Part 10 file');
-  return bytes.subarray(meta.value.datasetOffset);
-}
-
+const datasetOf = datasetOfPart10;
 
 describe('query and retrieve against kakutei serve, with DCMTK peers', () => {
   let work: string;
@@ -38,9 +30,9 @@ describe('query and retrieve against kakutei serve, with DCMTK peers', () => {
     fixtures = await makeFixtureSet(join(work, 'fixtures'));
     scpDir = join(work, 'storescp');
     mkdirSync(scpDir);
-    const scpPort = await freePort();
-    storescp = spawn('storescp', ['-aet', 'STORESCP', '+xa', '+B', '-od', scpDir, String(scpPort)], { env: DCMTK_ENV, stdio: 'ignore' });
-    for (let i = 0; i < 100 && (await run('echoscu', ['-aec', 'STORESCP', '127.0.0.1', String(scpPort)])).code !== 0; i++) await delay(50);
+    const started = await startStorescp(scpDir, { acceptAll: true });
+    storescp = started.process;
+    const scpPort = started.port;
     // Peers as a hospital would declare them: a viewer that may query and retrieve, and a PACS
     // that is a C-MOVE destination. Unknown AEs may only echo and store.
     const config = join(work, 'kakutei.yaml');

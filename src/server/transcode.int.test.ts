@@ -5,12 +5,10 @@
  * stored uncompressed arrives unchanged, and lossy objects are never decoded: their sub-operations fail.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { readFileMeta } from '../dicom/part10/index.js';
 import { bufferByteSource, findElement, openStoredSource } from '../imaging/index.js';
@@ -21,8 +19,8 @@ import { grayscale16 } from '../testing/fixtures/pixels.js';
 import { sendFiles } from '../testing/send.js';
 import { startKakuteiProcess } from '../testing/server-process.js';
 import type { KakuteiProcess } from '../testing/server-process.js';
-import { DCMTK_ENV, hasTool, requireTools } from '../testing/tools.js';
-import { freePort } from '../testing/net.js';
+import { hasTool, requireTools } from '../testing/tools.js';
+import { startStorescp } from '../testing/storescp.js';
 
 const TOOLS = ['movescu', 'storescp', 'storescu', 'echoscu', 'dcmconv', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'dcmdjpeg', 'dcmdjpls', 'dcmdrle'];
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -67,10 +65,10 @@ describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
     fixtures = await makeFixtureSet(join(work, 'fixtures'));
     scpDir = join(work, 'storescp');
     mkdirSync(scpDir);
-    const scpPort = await freePort();
-    // No +xa: storescp's default accepts the uncompressed syntaxes only. +B keeps what arrives as is.
-    storescp = spawn('storescp', ['-aet', 'STORESCP', '+B', '-od', scpDir, String(scpPort)], { env: DCMTK_ENV, stdio: 'ignore' });
-    for (let i = 0; i < 100 && (await run('echoscu', ['-aec', 'STORESCP', '127.0.0.1', String(scpPort)])).code !== 0; i++) await delay(50);
+    // storescp's default accepts the uncompressed syntaxes only.
+    const started = await startStorescp(scpDir, { acceptAll: false });
+    storescp = started.process;
+    const scpPort = started.port;
     const config = join(work, 'kakutei.yaml');
     writeFileSync(
       config,
