@@ -43,8 +43,9 @@ class DurableDriver implements Driver {
     return {
       executeQuery: async <R>(query: Parameters<DatabaseConnection['executeQuery']>[0]): Promise<QueryResult<R>> => {
         const result = await connection.executeQuery<R>(query);
-        // An autocommitted write is a commit of its own.
-        if (!this.inTransaction && result.numAffectedRows !== undefined && result.numAffectedRows > 0n) await this.syncWal();
+        // An autocommitted write is a commit of its own. (Only data-changing statements count:
+        // sqlite3_changes keeps the last DML's count across other statements.)
+        if (!this.inTransaction && isDataChange(query) && result.numAffectedRows !== undefined && result.numAffectedRows > 0n) await this.syncWal();
         return result;
       },
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
@@ -52,8 +53,15 @@ class DurableDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await this.inner.beginTransaction(connection, settings);
+    // Set first: SQLite reports the previous statement's row count for BEGIN (sqlite3_changes is
+    // not reset by non-DML statements), which would otherwise look like an autocommitted write.
     this.inTransaction = true;
+    try {
+      await this.inner.beginTransaction(connection, settings);
+    } catch (cause) {
+      this.inTransaction = false;
+      throw cause;
+    }
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -92,6 +100,13 @@ class DurableDriver implements Driver {
   destroy(): Promise<void> {
     return this.inner.destroy();
   }
+}
+
+function isDataChange(query: Parameters<DatabaseConnection['executeQuery']>[0]): boolean {
+  const kind = query.query.kind;
+  if (kind === 'InsertQueryNode' || kind === 'UpdateQueryNode' || kind === 'DeleteQueryNode' || kind === 'MergeQueryNode') return true;
+  // Raw SQL (sql`…`): judge by its first word.
+  return kind === 'RawNode' && /^\s*(insert|update|delete|replace|with)\b/i.test(query.sql);
 }
 
 /** fdatasync of the WAL file through the thread pool; the descriptor is opened once. */
