@@ -37,7 +37,10 @@ export async function createFilesystemStore(options: FilesystemStoreOptions): Pr
     await ensureDirectoryPath(ops, layout.rootDir, knownDirs);
     await ensureDirectory(ops, layout.tmpDir, knownDirs);
     await ensureDirectory(ops, layout.objectsDir, knownDirs);
-    for (const dir of fanOutDirs(layout)) await ensureDirectory(ops, dir, knownDirs);
+    // The 256 fan-out directories at once, their parent synced once (not once per directory).
+    let created = false;
+    for (const dir of fanOutDirs(layout)) created = (await makeDirectory(ops, dir, knownDirs)) || created;
+    if (created) await ops.fsyncDirectory(layout.objectsDir);
     await removeStaleTempFiles(ops, layout);
   } catch (cause) {
     throw storageErrorFrom('open store', cause);
@@ -133,6 +136,20 @@ class FilesystemStore implements ObjectStore {
       throw storageErrorFrom('check store', cause);
     }
   }
+}
+
+/** mkdir of one directory, its parent not synced: true when it was created. */
+async function makeDirectory(ops: FsOps, dir: string, knownDirs: Set<string>): Promise<boolean> {
+  if (knownDirs.has(dir)) return false;
+  let created = true;
+  try {
+    await ops.mkdir(dir, DIR_MODE);
+  } catch (cause) {
+    if (errnoCodeOf(cause) !== 'EEXIST') throw cause;
+    created = false;
+  }
+  knownDirs.add(dir);
+  return created;
 }
 
 /** mkdir of one directory; when it is created, its parent is synced so the new entry survives power loss. */
