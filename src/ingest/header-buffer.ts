@@ -21,24 +21,11 @@ export class HeaderBuffer {
     this.length += kept.length;
   }
 
-  get keptBytes(): number {
-    return this.length;
-  }
-
-  /**
-   * At least `minBytes` of the kept prefix (or all of it), contiguous; `complete` when it is the
-   * whole dataset. Joins chunks only when the first ones are too short.
-   */
-  prefix(minBytes: number): { readonly bytes: Uint8Array; readonly complete: boolean } {
-    let joined = 0;
-    let count = 0;
-    while (count < this.chunks.length && joined < minBytes) joined += (this.chunks[count++] as Uint8Array).length;
-    const complete = !this.truncated && count === this.chunks.length;
-    if (count === 0) return { bytes: new Uint8Array(0), complete };
-    if (count === 1) return { bytes: this.chunks[0] as Uint8Array, complete };
-    const bytes = Buffer.concat(this.chunks.slice(0, count), joined);
-    // Keep the joined prefix as one chunk so that a longer request does not join it again.
-    this.chunks.splice(0, count, bytes);
-    return { bytes, complete };
+  /** The kept prefix as one buffer (joined once); `complete` when it is the whole dataset. */
+  view(): { readonly bytes: Uint8Array; readonly complete: boolean } {
+    const complete = !this.truncated;
+    if (this.chunks.length === 0) return { bytes: new Uint8Array(0), complete };
+    if (this.chunks.length > 1) this.chunks.splice(0, this.chunks.length, Buffer.concat(this.chunks, this.length));
+    return { bytes: this.chunks[0] as Uint8Array, complete };
   }
 }

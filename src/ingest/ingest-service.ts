@@ -211,7 +211,7 @@ class Receiver implements ObjectReceiver {
       readInstanceHeader({ bytes, complete, transferSyntaxUid: this.request.transferSyntaxUid, fallbackCharset, maxInflatedBytes: this.deps.limits.maxInflatedBytes });
     // Everything kept in memory at once: when that is the whole dataset, the reader also checks
     // its structure to the end (pixel data shorter than declared is refused, not stored).
-    const kept = this.head.prefix(Number.POSITIVE_INFINITY);
+    const kept = this.head.view();
     let result = parse(kept.bytes, kept.complete);
     // A header longer than the in-memory prefix (e.g. thousands of per-frame functional groups):
     // read a longer prefix back from the temporary file, doubling up to the configured bound.
