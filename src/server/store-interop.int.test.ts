@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readFileMeta } from '../dicom/part10/index.js';
+import { datasetOfPart10 } from '../testing/storescp.js';
 import { createInstanceIndex, openDatabase } from '../index/index.js';
 import { createSqlAuditStore } from '../index/index.js';
 import type { Database, SqlInstanceIndex } from '../index/index.js';
@@ -23,11 +23,8 @@ import type { KakuteiProcess } from '../testing/server-process.js';
 import { hasTool, requireTools } from '../testing/tools.js';
 
 /** The dataset bytes of a Part 10 file: what Kakutei must keep bit for bit. */
-export function datasetOf(path: string): Buffer {
-  const bytes = readFileSync(path);
-  const meta = readFileMeta(bytes);
-  if (!meta.ok) throw new Error(`not a Part 10 file: ${path}`);
-  return bytes.subarray(meta.value.datasetOffset);
+function datasetOf(path: string): Buffer {
+  return datasetOfPart10(readFileSync(path));
 }
 
 export function storedPath(dataDir: string, sha256: string): string {
