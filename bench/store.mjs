@@ -3,6 +3,7 @@
 // and Orthanc, on loopback. Not a test; run by hand after `npm run build`:
 //
 //   node bench/store.mjs [--rounds 3] [--ct 500] [--cr 20] [--servers kakutei,storescp,orthanc]
+//                        [--scenarios ct-1,cr-1,ct-4]
 //
 // See bench/README.md for what is measured and how.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     ct: { type: 'string', default: '500' },
     cr: { type: 'string', default: '20' },
     servers: { type: 'string', default: 'kakutei,storescp,orthanc' },
+    scenarios: { type: 'string', default: 'ct-1,cr-1,ct-4' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -55,7 +57,7 @@ try {
     { name: `CT ${ctCount} × 512², 1 association`, key: 'ct-1', files: ct, associations: 1 },
     { name: `CR ${crCount} × 2000×2500, 1 association`, key: 'cr-1', files: cr, associations: 1 },
     { name: `CT ${ctCount} × 512², 4 associations`, key: 'ct-4', files: ct, associations: 4 },
-  ];
+  ].filter((s) => values.scenarios.split(',').includes(s.key));
   for (const s of scenarios) s.bytes = totalBytes(s.files);
 
   const results = {};

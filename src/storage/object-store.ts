@@ -56,7 +56,13 @@ export interface PendingObject {
   /** Prefix length in bytes, so that `tempPath` content starts at this offset. */
   readonly prefixBytes: number;
   /**
-   * Make the object durable under its content key: fsync file → exclusive link/rename → fsync
+   * Ends writing and makes the written bytes durable (no name points at them yet), so that a caller
+   * can overlap the disk flush with its own work (e.g. reading the header) before `commit`. Calling
+   * it again returns the same promise; `commit` calls it when the caller did not.
+   */
+  sync(): Promise<void>;
+  /**
+   * Make the object durable under its content key: sync file → exclusive link/rename → fsync
    * directory. When an object with the same key already exists, the new bytes are discarded and
    * `existed` is true (same key means same content bytes).
    */

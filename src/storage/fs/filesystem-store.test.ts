@@ -119,7 +119,7 @@ describe('filesystem object store', () => {
       const durable = [
         { op: 'openExclusive', path: temp },
         { op: 'write', path: temp },
-        { op: 'fsync', path: temp },
+        { op: 'syncData', path: temp },
         { op: 'link', path: temp, target: final },
         { op: 'fsyncDirectory', path: finalDir },
       ];
@@ -238,6 +238,53 @@ describe('filesystem object store', () => {
     await assert.rejects(written.write(bytesOf('late')), StorageError);
   });
 
+  it('sync() makes the bytes durable before any name points at them; commit then only links', async () => {
+    const recorder = recordingFsOps(nodeFsOps());
+    const rootDir = freshRoot();
+    const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops });
+    recorder.calls.length = 0;
+    const pending = await store.beginPut(bytesOf('P'));
+    await pending.write(bytesOf('synced early'));
+    const synced = pending.sync();
+    assert.equal(pending.sync(), synced, 'a second call returns the same promise');
+    await synced;
+    assert.deepEqual(
+      recorder.calls.map((c) => c.op).filter((op) => op !== 'mkdir' && op !== 'fsyncDirectory'),
+      ['openExclusive', 'write', 'syncData'],
+    );
+    await assert.rejects(pending.write(bytesOf('too late')), StorageError);
+    const { key } = await pending.commit();
+    assert.equal(recorder.calls.filter((c) => c.op === 'syncData').length, 1, 'commit does not sync again');
+    assert.equal(key, sha256(bytesOf('synced early')));
+    assert.deepEqual(await readAll(store.get(key)), Buffer.from('Psynced early'));
+  });
+
+  it('writes a full buffer while the next one fills, and fails the object when that write fails', async () => {
+    const recorder = recordingFsOps(nodeFsOps());
+    const rootDir = freshRoot();
+    const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops, writeBufferBytes: 16 });
+    const pending = await store.beginPut();
+    recorder.failNext('write', 'EIO');
+    // The first buffer's write runs behind: the chunk that filled it is accepted...
+    await pending.write(Buffer.alloc(10, 1));
+    await pending.write(Buffer.alloc(10, 2));
+    assert.equal(recorder.calls.filter((c) => c.op === 'write').length, 1, 'the full buffer is on its way');
+    // ...and the failure surfaces at the next write that has to wait for it, or at the latest at commit.
+    const later = await pending.write(Buffer.alloc(20, 3)).then(
+      () => null,
+      (cause: unknown) => cause,
+    );
+    const commit = await pending.commit().then(
+      () => null,
+      (cause: unknown) => cause,
+    );
+    assert.ok(later instanceof StorageError || commit instanceof StorageError);
+    assert.ok(commit instanceof StorageError, 'an object with a failed write is never committed');
+    await pending.discard();
+    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.equal(recorder.calls.some((c) => c.op === 'link'), false);
+  });
+
   it('maps a full disk to STORAGE_FULL and can still discard', async () => {
     const recorder = recordingFsOps(nodeFsOps());
     const rootDir = freshRoot();
@@ -261,7 +308,7 @@ describe('filesystem object store', () => {
     const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops });
     const pending = await store.beginPut();
     await pending.write(bytesOf('doomed'));
-    recorder.failNext('fsync', 'EIO');
+    recorder.failNext('syncData', 'EIO');
     await assert.rejects(pending.commit(), (e: unknown) => e instanceof StorageError && e.kakutei.code === 'STORAGE_IO');
     await pending.discard();
     assert.equal(await store.stat(sha256(bytesOf('doomed')) as ObjectKey), null);

@@ -12,13 +12,13 @@ export interface FilesystemStoreOptions {
   readonly rootDir: string;
   /** Filesystem calls; `nodeFsOps()` unless a test injects a recording or failing layer. */
   readonly fsOps?: FsOps;
-  /** Size of each object's write buffer, in bytes (default 1 MiB). */
+  /** Size of each of an object's (at most two) write buffers, in bytes (default 256 KiB). */
   readonly writeBufferBytes?: number;
 }
 
 const FILE_MODE = 0o640;
 const DIR_MODE = 0o750;
-const DEFAULT_WRITE_BUFFER_BYTES = 1024 * 1024;
+const DEFAULT_WRITE_BUFFER_BYTES = 256 * 1024;
 const MAX_IDLE_BUFFERS = 8;
 
 const CAPABILITIES: StoreCapabilities = { rangeReads: true, exclusiveCreate: true, durableCommit: true };
@@ -126,7 +126,7 @@ class FilesystemStore implements ObjectStore {
       const file = await this.ops.openExclusive(probePath, FILE_MODE);
       try {
         await this.ops.write(file, new Uint8Array([0x6b]));
-        await this.ops.fsync(file);
+        await this.ops.syncData(file);
       } finally {
         await this.ops.close(file);
       }

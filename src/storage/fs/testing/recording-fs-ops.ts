@@ -35,9 +35,9 @@ export function recordingFsOps(inner: FsOps): RecordingFsOps {
       before('write', file.path);
       return inner.write(file, data);
     },
-    async fsync(file) {
-      before('fsync', file.path);
-      return inner.fsync(file);
+    async syncData(file) {
+      before('syncData', file.path);
+      return inner.syncData(file);
     },
     async close(file) {
       before('close', file.path);
