@@ -86,7 +86,8 @@ export class OperationChannel {
   /** Sends a command, then a dataset streamed from `source` (C-STORE sub-operation of a C-GET). */
   async sendStreamed(contextId: number, command: Buffer, source: DatasetSource): Promise<boolean> {
     if (!(await this.send(contextId, command))) return false;
-    return new DatasetWriter(this.link.socket, contextId, this.link.maxFragmentBytes).send(source);
+    const transferSyntaxUid = this.link.accepted.get(contextId)?.transferSyntaxUid ?? '';
+    return new DatasetWriter(this.link.socket, contextId, this.link.maxFragmentBytes, transferSyntaxUid).send(source);
   }
 
   /** Waits for the peer's response to our request `messageId`; null on timeout or close. */

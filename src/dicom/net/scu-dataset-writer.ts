@@ -4,20 +4,42 @@
  * that a large dataset read from a stream never piles up in memory.
  */
 import type { Socket } from 'node:net';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../dictionary/index.js';
 import { encodePData } from './pdu-codec.js';
 
 export type DatasetSource = Uint8Array | AsyncIterable<Uint8Array>;
 
+/**
+ * A deflated dataset is a deflate stream, which may end on an odd byte (DCMTK's `dcmconv +td`
+ * writes such files, and we store what we receive bit for bit). DCMTK refuses a PDV of odd length
+ * and aborts the association, so such a dataset is sent with one trailing NUL byte: a deflate
+ * decoder stops at the stream's final block and ignores it, and every DICOM value is of even
+ * length. PixelMed pads the same way. Other transfer syntaxes are sent exactly as stored.
+ */
+function padsOddLength(transferSyntaxUid: string): boolean {
+  return transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN;
+}
+
+const PAD = new Uint8Array([0]);
+
 export class DatasetWriter {
+  private readonly maxFragment: number;
+  private readonly padOddLength: boolean;
+
   constructor(
     private readonly socket: Socket,
     private readonly contextId: number,
-    private readonly maxFragment: number,
-  ) {}
+    maxFragment: number,
+    transferSyntaxUid: string,
+  ) {
+    // Even fragments: only the last one can then be odd, and one pad byte still fits in it.
+    this.maxFragment = Math.max(2, maxFragment - (maxFragment % 2));
+    this.padOddLength = padsOddLength(transferSyntaxUid);
+  }
 
   /** Resolves true when all was handed to the socket, false if the socket closed first. */
   async send(source: DatasetSource): Promise<boolean> {
-    if (source instanceof Uint8Array) return this.sendBuffer(source);
+    if (source instanceof Uint8Array) return this.sendBuffer(this.padOddLength && source.length % 2 === 1 ? Buffer.concat([source, PAD]) : source);
     return this.sendStream(source);
   }
 
@@ -37,10 +59,12 @@ export class DatasetWriter {
   private async sendStream(source: AsyncIterable<Uint8Array>): Promise<boolean> {
     let held: Uint8Array[] = [];
     let heldBytes = 0;
+    let totalBytes = 0;
     for await (const chunk of source) {
       if (chunk.length === 0) continue;
       held.push(chunk);
       heldBytes += chunk.length;
+      totalBytes += chunk.length;
       while (heldBytes > this.maxFragment) {
         const joined = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
         if (!(await this.writePdu(joined.subarray(0, this.maxFragment), false))) return false;
@@ -49,7 +73,8 @@ export class DatasetWriter {
         heldBytes = rest.length;
       }
     }
-    const last = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+    if (this.padOddLength && totalBytes % 2 === 1) held.push(PAD);
+    const last = held.length === 1 ? held[0]! : Buffer.concat(held);
     return this.writePdu(last, true);
   }
 

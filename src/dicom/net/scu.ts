@@ -163,7 +163,7 @@ export class ScuAssociation {
     this.connection.send(encodePData(context.id, true, command, this.maxFragment));
     let sent: boolean;
     try {
-      sent = await new DatasetWriter(this.connection.socket, context.id, this.maxFragment).send(request.dataset);
+      sent = await new DatasetWriter(this.connection.socket, context.id, this.maxFragment, context.transferSyntaxUid).send(request.dataset);
     } catch (error) {
       // The dataset source failed: the peer has half a dataset, so only an abort can end it (PS3.8 §7.3).
       this.abort();
