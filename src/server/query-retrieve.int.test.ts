@@ -92,9 +92,9 @@ describe('query and retrieve against kakutei serve, with DCMTK peers', () => {
     const received = names.map((name) => datasetOf(readFileSync(join(scpDir, name))));
     // Debian's storescp (DCMTK 3.6.7) knows no HTJ2K: that object is sent decoded losslessly to
     // explicit VR little endian (see transcode.int.test.ts), so it never arrives byte-identical;
-    // every other dataset arrives unchanged. A deflated dataset of odd length (as dcmconv writes
-    // it, and as we keep it) goes with one trailing NUL byte, which DCMTK needs (it refuses odd
-    // PDVs); storescp re-deflates what it inflated, so that one is found by its UID.
+    // every other dataset arrives unchanged. The deflated fixture is of odd length (as dcmconv
+    // writes it); DCMTK refuses odd PDVs, so every sender of ours pads it with one NUL
+    // (scu-dataset-writer.ts); storescp re-deflates what it inflated, so it is found by its UID.
     const odd = inStudy.filter((fixture) => datasetOf(readFileSync(fixture.path)).length % 2 === 1);
     assert.ok(odd.length > 0, 'the study holds an odd-length deflated dataset');
     for (const fixture of inStudy) {

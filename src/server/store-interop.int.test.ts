@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, testDialects } from '../index/testing/test-databases.js';
 import type { TestDatabase } from '../index/testing/test-databases.js';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN as DEFLATED } from '../dicom/dictionary/index.js';
 import { silentLogger } from '../log/index.js';
 import { acknowledgedFiles, run, storescu } from '../testing/dcmtk.js';
 import { sendFiles } from '../testing/send.js';
@@ -90,7 +91,10 @@ for (const { dialect, skip } of dialects) describe(`C-ECHO and C-STORE with DCMT
         assert.ok(row, `${fixture.name} indexed`);
         assert.equal(row.transferSyntaxUid, fixture.transferSyntaxUid, fixture.name);
         assert.equal(row.lossy, fixture.lossy, `${fixture.name} lossy flag`);
-        const dataset = datasetOf(fixture.path);
+        // Stored bit for bit as sent. Our SCU sends the odd-length deflated fixture with one
+        // trailing NUL (scu-dataset-writer.ts), so that one is stored one byte longer.
+        const file = datasetOf(fixture.path);
+        const dataset = fixture.transferSyntaxUid === DEFLATED && file.length % 2 === 1 ? Buffer.concat([file, Buffer.from([0])]) : file;
         const sha256 = createHash('sha256').update(dataset).digest('hex');
         assert.equal(row.sha256, sha256, `${fixture.name} dataset stored bit for bit`);
         assert.deepEqual(datasetOf(storedPath(join(work, 'data'), sha256)), dataset, fixture.name);
