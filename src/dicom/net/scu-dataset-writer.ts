@@ -14,7 +14,8 @@ export type DatasetSource = Uint8Array | AsyncIterable<Uint8Array>;
  * writes such files, and we store what we receive bit for bit). DCMTK refuses a PDV of odd length
  * and aborts the association, so such a dataset is sent with one trailing NUL byte: a deflate
  * decoder stops at the stream's final block and ignores it, and every DICOM value is of even
- * length. PixelMed pads the same way. Other transfer syntaxes are sent exactly as stored.
+ * length. DCMTK's own storescu pads such a file the same way (seen here: the dataset it sent was
+ * the file's plus one NUL), as does PixelMed. Other transfer syntaxes are sent exactly as stored.
  */
 function padsOddLength(transferSyntaxUid: string): boolean {
   return transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN;
