@@ -3,14 +3,15 @@ import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_proces
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { type DecodedIdentifier, decodeIdentifier, encodeIdentifier } from '../dataset/identifier-codec.js';
 import { CommandField } from './dimse-command.js';
 import { QueryRetrieveSopClass, encodeQueryRq } from './dimse-qr-messages.js';
 import { ScuAssociation } from './scu.js';
-import { ArchiveHandlers, QR_SOP_CLASSES, freePort, makeArchive } from './query-test-support.js';
+import { type ArchivedObject, ArchiveHandlers, QR_SOP_CLASSES, freePort, makeArchive } from './query-test-support.js';
 import type { DimseServer } from './server.js';
-import { IMPLICIT_LE, datasetOfPart10, delay, startServer } from './test-support.js';
+import { CT_IMAGE_STORAGE, IMPLICIT_LE, buildPart10, datasetOfPart10, delay, startServer } from './test-support.js';
 
 const TOOLS = ['findscu', 'movescu', 'getscu', 'storescp'];
 const missing = TOOLS.filter((t) => spawnSync('which', [t]).status !== 0);
@@ -35,6 +36,30 @@ function identifierOfFile(file: Buffer): DecodedIdentifier {
   const decoded = decodeIdentifier(datasetOfPart10(file), ts);
   assert.ok(decoded.ok);
   return decoded.identifier;
+}
+
+const DEFLATED_LE = '1.2.840.10008.1.2.1.99';
+
+/** A stored object whose dataset is a deflate stream of odd length, as dcmconv +td often writes. */
+function oddDeflatedObject(): ArchivedObject {
+  const study = { StudyInstanceUID: '1.2.826.0.1.3680043.10.1467.78.1', StudyDate: '20240301', AccessionNumber: 'ACCODD', StudyID: 'S9', StudyDescription: 'CR DEFLATED' };
+  const series = { SeriesInstanceUID: '1.2.826.0.1.3680043.10.1467.78.1.1', Modality: 'CT', SeriesNumber: '1' };
+  // The stream's length follows the content: try instance UIDs until one deflates to an odd length.
+  for (let n = 1; n < 64; n++) {
+    const uid = `1.2.826.0.1.3680043.10.1467.78.1.1.${n}`;
+    const deflated = deflateRawSync(buildPart10(CT_IMAGE_STORAGE, uid, 3000, { study: study.StudyInstanceUID, series: series.SeriesInstanceUID }).dataset);
+    if (deflated.length % 2 === 1) {
+      return {
+        patient: { PatientName: 'ODD^DEFLATE', PatientID: 'P9', PatientBirthDate: '19900303', PatientSex: 'F' },
+        study,
+        series,
+        instance: { SOPInstanceUID: uid, SOPClassUID: CT_IMAGE_STORAGE, InstanceNumber: '1' },
+        transferSyntaxUid: DEFLATED_LE,
+        dataset: deflated,
+      };
+    }
+  }
+  throw new Error('no odd-length deflate stream found');
 }
 
 const text = (identifier: DecodedIdentifier, tag: number): string | undefined => identifier.elements.get(tag)?.values.join('\\');
@@ -167,6 +192,32 @@ describe('query/retrieve with DCMTK', { skip }, () => {
         assert.ok(archive.some((o) => o.dataset.equals(written)), `${name} differs from every stored dataset`);
       }
       assert.equal(handlers.retrieves.at(-1)?.kind, 'move');
+    });
+
+    it('moves an odd-length deflated dataset to a storescp that takes deflate: padded with one NUL, not aborted', async () => {
+      // DCMTK refuses a PDV of odd length and aborts the association (scu-dataset-writer.ts).
+      const odd = oddDeflatedObject();
+      assert.equal(odd.dataset.length % 2, 1);
+      handlers.archive.push(odd);
+      const deflatedDir = await mkdtemp(join(tmpdir(), 'kakutei-move-deflated-'));
+      const deflatedPort = await freePort();
+      const deflatedScp = spawn('storescp', ['+xd', '-aet', 'DEFLATESCP', '-od', deflatedDir, String(deflatedPort)], { stdio: 'ignore' });
+      try {
+        handlers.destinations.set('DEFLATESCP', { aeTitle: 'DEFLATESCP', host: '127.0.0.1', port: deflatedPort });
+        for (let i = 0; i < 100 && (await run('echoscu', ['-aec', 'DEFLATESCP', '127.0.0.1', String(deflatedPort)])).code !== 0; i++) await delay(50);
+        const { code, output } = await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', 'DEFLATESCP', '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${odd.study.StudyInstanceUID}`, '127.0.0.1', String(port)]);
+        assert.equal(code, 0, output);
+        const names = await readdir(deflatedDir);
+        assert.equal(names.length, 1, output);
+        // storescp inflates what it receives and deflates it again to write it: compare the content.
+        const written = await readFile(join(deflatedDir, names[0]!));
+        assert.match(written.toString('latin1', 132, 400), /1\.2\.840\.10008\.1\.2\.1\.99/, 'kept deflated: sent on the deflated context');
+        assert.deepEqual(inflateRawSync(datasetOfPart10(written)), inflateRawSync(odd.dataset));
+      } finally {
+        handlers.archive.pop();
+        deflatedScp.kill();
+        await rm(deflatedDir, { recursive: true, force: true });
+      }
     });
 
     it('refuses an unknown move destination with 0xA801 and sends nothing', async () => {
