@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { startServer } from '../server/index.js';
-import { EXIT_FAILURE, EXIT_OK, parsePort, usageError } from './usage.js';
+import { EXIT_FAILURE, EXIT_OK, configurationProblems, parseCommandOptions, parsePort, usageError } from './usage.js';
 
 const HELP = `Usage: kakutei serve [options]
 
@@ -18,28 +17,12 @@ Options:
 `;
 
 export async function runServe(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        data: { type: 'string' },
-        config: { type: 'string' },
-        'http-port': { type: 'string' },
-        'dicom-port': { type: 'string' },
-        'ae-title': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (cause) {
-    return usageError((cause as Error).message, HELP);
-  }
-  if (values.help === true) {
-    process.stdout.write(HELP);
-    return EXIT_OK;
-  }
+  const values = parseCommandOptions(
+    argv,
+    { data: { type: 'string' }, config: { type: 'string' }, 'http-port': { type: 'string' }, 'dicom-port': { type: 'string' }, 'ae-title': { type: 'string' } },
+    HELP,
+  );
+  if (typeof values === 'number') return values;
   const httpPort = parsePort(values['http-port'], '--http-port');
   const dicomPort = parsePort(values['dicom-port'], '--dicom-port');
   if (httpPort instanceof Error) return usageError(httpPort.message, HELP);
@@ -47,8 +30,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
 
   const config = loadConfig({ configFile: values.config, dataDir: values.data, httpPort, dicomPort, aeTitle: values['ae-title'] });
   if (!config.ok) {
-    console.error('kakutei: the configuration is invalid:');
-    for (const problem of config.error) console.error(`  ${problem.path}: ${problem.message}`);
+    console.error(`kakutei: ${configurationProblems(config.error)}`);
     return EXIT_USAGE_CONFIG;
   }
   const logger = createLogger(config.value.log.level);

@@ -1,6 +1,5 @@
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { AuditSource } from '../audit/events.js';
 import { argon2idHasher, configuredPeersOf, createAuthServices, type ActingContext, type AuthServices } from '../auth/index.js';
 import { systemClock } from '../clock/index.js';
@@ -8,7 +7,7 @@ import { loadConfig, type KakuteiConfig } from '../config/index.js';
 import { openDatabase, type Database } from '../index/index.js';
 import { createSqlAuditStore } from '../index/audit-store.js';
 import { createIdentityStore } from '../index/identity-store.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, usageError } from './usage.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, configurationProblems, parseCommandOptions, usageError } from './usage.js';
 
 const HELP = `Usage: kakutei user add --username U --role ROLE [--role ROLE…] [--name "表示名"] [--kana "ヒョウジメイ"] --password-stdin
 
@@ -32,7 +31,7 @@ export async function openIdentityServices(configuration: { readonly config?: st
   { ok: true; services: AuthServices; context: ActingContext; database: Database } | { ok: false; message: string }
 > {
   const config = loadConfig({ configFile: configuration.config, dataDir: configuration.data });
-  if (!config.ok) return { ok: false, message: `the configuration is invalid:\n${config.error.map((p) => `  ${p.path}: ${p.message}`).join('\n')}` };
+  if (!config.ok) return { ok: false, message: configurationProblems(config.error) };
   const database = await openDatabase(databaseTarget(config.value), { info: () => undefined, error: () => undefined });
   const auditStore = createSqlAuditStore(database, { clock: systemClock });
   const store = createIdentityStore(database, { auditSinkFor: (trx) => auditStore.sinkFor(trx) });
@@ -67,30 +66,20 @@ export async function runUser(argv: readonly string[]): Promise<number> {
     return EXIT_OK;
   }
   if (subcommand !== 'add') return usageError(subcommand === undefined ? 'user: missing subcommand' : `user: unknown subcommand ${subcommand}`, HELP);
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...rest],
-      options: {
-        username: { type: 'string' },
-        role: { type: 'string', multiple: true },
-        name: { type: 'string' },
-        kana: { type: 'string' },
-        'password-stdin': { type: 'boolean' },
-        data: { type: 'string' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (cause) {
-    return usageError((cause as Error).message, HELP);
-  }
-  if (values.help === true) {
-    process.stdout.write(HELP);
-    return EXIT_OK;
-  }
+  const values = parseCommandOptions(
+    rest,
+    {
+      username: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      kana: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      data: { type: 'string' },
+      config: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof values === 'number') return values;
   if (values.username === undefined) return usageError('--username is required', HELP);
   if (values.role === undefined || values.role.length === 0) return usageError('at least one --role is required', HELP);
   if (values['password-stdin'] !== true) return usageError('--password-stdin is required (passwords never go on the command line)', HELP);

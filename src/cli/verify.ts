@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runVerification } from '../audit/index.js';
 import { loadConfig } from '../config/index.js';
 import { createSqlAuditStore, createStoredObjectCatalog, openDatabase } from '../index/index.js';
 import { systemClock } from '../clock/index.js';
 import { createFilesystemStore } from '../storage/index.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, usageError } from './usage.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, configurationProblems, parseCommandOptions, usageError } from './usage.js';
 
 const HELP = `Usage: kakutei verify [options]
 
@@ -25,36 +24,25 @@ Options:
 `;
 
 export async function runVerify(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        data: { type: 'string' },
-        config: { type: 'string' },
-        checkpoint: { type: 'string', multiple: true },
-        'public-key': { type: 'string' },
-        resume: { type: 'boolean' },
-        'progress-every': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (cause) {
-    return usageError((cause as Error).message, HELP);
-  }
-  if (values.help === true) {
-    process.stdout.write(HELP);
-    return EXIT_OK;
-  }
+  const values = parseCommandOptions(
+    argv,
+    {
+      data: { type: 'string' },
+      config: { type: 'string' },
+      checkpoint: { type: 'string', multiple: true },
+      'public-key': { type: 'string' },
+      resume: { type: 'boolean' },
+      'progress-every': { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof values === 'number') return values;
   const progressEvery = values['progress-every'] === undefined ? 1000 : Number(values['progress-every']);
   if (!Number.isSafeInteger(progressEvery) || progressEvery < 1) return usageError('--progress-every must be a positive integer', HELP);
 
   const config = loadConfig({ configFile: values.config, dataDir: values.data });
   if (!config.ok) {
-    process.stderr.write('kakutei: the configuration is invalid:\n');
-    for (const problem of config.error) process.stderr.write(`  ${problem.path}: ${problem.message}\n`);
+    process.stderr.write(`kakutei: ${configurationProblems(config.error)}\n`);
     return EXIT_USAGE;
   }
   const { dataDir, databaseUrl } = config.value;
