@@ -129,7 +129,10 @@ describe('query/retrieve with DCMTK', { skip }, () => {
     handlers.endless = { count: 0, closed: false };
     try {
       const { output, responses } = await findscu('-S', ['0008,0052=STUDY', '0020,000D', '0010,0010=*'], ['--cancel', '3']);
-      assert.ok(responses.length >= 3 && responses.length < 50, output);
+      // How many pending responses are already on their way when the C-CANCEL arrives depends on
+      // scheduling (loopback buffers hundreds of small PDUs): 51 were seen under a full test run.
+      // What matters is that the match stops, bounded by what was pulled (< 200, below).
+      assert.ok(responses.length >= 3 && responses.length < 200, output);
       assert.match(output, /fe00|cancel/i);
       assert.equal(handlers.endless.closed, true);
       // Pulled as responses were written, not buffered ahead without bound.
