@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase } from '../../index/testing/test-databases.js';
+import { createTestDatabase, testDialects } from '../../index/testing/test-databases.js';
 import { createHttpHarness, type HttpHarness } from '../testing/http-harness.js';
 import { ctInstance, dicomParts, multipartBody } from '../testing/dicomweb-fixtures.js';
 
-describe('DICOMweb bad inputs (sqlite)', () => {
+for (const { dialect, skip } of await testDialects()) describe(`DICOMweb bad inputs (${dialect})`, { skip }, () => {
   let h: HttpHarness;
   let token: string;
   const stored = ctInstance({ patientId: 'P-BAD-1' });
@@ -24,7 +24,7 @@ describe('DICOMweb bad inputs (sqlite)', () => {
     ((JSON.parse(body) as Record<string, { Value?: Record<string, { Value?: number[] }>[] }>)['00081198']?.Value ?? []).map((item) => item['00081197']!.Value![0]!);
 
   before(async () => {
-    h = await createHttpHarness(await createTestDatabase('sqlite'), { dicomweb: { maxStowBytes: 256 * 1024, maxStowPartBytes: 128 * 1024, bodyIdleTimeoutMs: 300 } });
+    h = await createHttpHarness(await createTestDatabase(dialect), { dicomweb: { maxStowBytes: 256 * 1024, maxStowPartBytes: 128 * 1024, bodyIdleTimeoutMs: 300 } });
     await h.addUser('bad-tech', ['technologist']);
     token = (await h.login('bad-tech')).token;
     const { body, contentType } = multipartBody(dicomParts(stored.file));

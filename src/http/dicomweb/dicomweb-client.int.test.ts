@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase } from '../../index/testing/test-databases.js';
+import { createTestDatabase, testDialects } from '../../index/testing/test-databases.js';
 import { createHttpHarness, type HttpHarness } from '../testing/http-harness.js';
 import { ctInstance } from '../testing/dicomweb-fixtures.js';
 
@@ -34,7 +34,7 @@ interface DicomWebClient {
 
 const require = createRequire(import.meta.url);
 
-describe('dicomweb-client (the library OHIF uses) against a listening server', () => {
+for (const { dialect, skip } of await testDialects()) describe(`dicomweb-client (the library OHIF uses) against a listening server (${dialect})`, { skip }, () => {
   let h: HttpHarness;
   let client: DicomWebClient;
   const first = ctInstance({ patientName: 'Tanaka^Hanako', patientId: 'P-OHIF-1' });
@@ -42,7 +42,7 @@ describe('dicomweb-client (the library OHIF uses) against a listening server', (
   before(async () => {
     (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest ??= require('xhr2') as unknown;
     const { api } = require('dicomweb-client') as { api: { DICOMwebClient: new (options: { url: string; headers: Record<string, string> }) => DicomWebClient } };
-    h = await createHttpHarness(await createTestDatabase('sqlite'));
+    h = await createHttpHarness(await createTestDatabase(dialect));
     await h.addUser('ohif', ['technologist']);
     const token = (await h.login('ohif')).token;
     await h.app.listen({ port: 0, host: '127.0.0.1' });

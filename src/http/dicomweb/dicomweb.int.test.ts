@@ -1,15 +1,15 @@
 /**
- * DICOMweb over the real HTTP app, a real SQLite index and a real object store: STOW-RS then
+ * DICOMweb over the real HTTP app, a real index (SQLite and PostgreSQL) and a real object store: STOW-RS then
  * WADO-RS back bit-equal, QIDO-RS at every level with the user's visibility, metadata and its bulk
  * data, frames, rendered and thumbnails, and the audit events each request leaves.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase } from '../../index/testing/test-databases.js';
+import { createTestDatabase, testDialects } from '../../index/testing/test-databases.js';
 import { SYSTEM, createHttpHarness, type HttpHarness } from '../testing/http-harness.js';
 import { ctInstance, dicomParts, multipartBody, splitMultipart, type TestInstance } from '../testing/dicomweb-fixtures.js';
 
-describe('DICOMweb (sqlite)', () => {
+for (const { dialect, skip } of await testDialects()) describe(`DICOMweb (${dialect})`, { skip }, () => {
   let h: HttpHarness;
   let tech: string;
   let doctor: string;
@@ -27,7 +27,7 @@ describe('DICOMweb (sqlite)', () => {
     h.app.inject({ method: 'GET', url, headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers } });
 
   before(async () => {
-    h = await createHttpHarness(await createTestDatabase('sqlite'));
+    h = await createHttpHarness(await createTestDatabase(dialect));
     await h.addUser('dw-tech', ['technologist']);
     await h.addUser('dw-doctor', ['physician']);
     grantedId = (await h.addUser('dw-granted', ['physician'])).id;
@@ -105,7 +105,7 @@ describe('DICOMweb (sqlite)', () => {
   });
 
   it('QIDO-RS cut by the server maximum says so in Warning: 299', async () => {
-    const limited = await createHttpHarness(await createTestDatabase('sqlite'), { dicomweb: { maxQueryMatches: 1 } });
+    const limited = await createHttpHarness(await createTestDatabase(dialect), { dicomweb: { maxQueryMatches: 1 } });
     try {
       await limited.addUser('t', ['technologist']);
       const token = (await limited.login('t')).token;
@@ -189,7 +189,7 @@ describe('DICOMweb (sqlite)', () => {
   });
 
   it('CORS: preflight answered for configured origins only; bearer tokens work cross-origin', async () => {
-    const cors = await createHttpHarness(await createTestDatabase('sqlite'), { dicomweb: { corsOrigins: ['https://viewer.example'] } });
+    const cors = await createHttpHarness(await createTestDatabase(dialect), { dicomweb: { corsOrigins: ['https://viewer.example'] } });
     try {
       const preflight = (origin: string) =>
         cors.app.inject({ method: 'OPTIONS', url: '/dicomweb/studies', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
