@@ -6,7 +6,8 @@
 import type { Socket } from 'node:net';
 import { type SameAssociationReporter, startCommitment } from './commitment-scp.js';
 import { type DatasetSink, collectingSink, describe, discardingSink, handlerSink, mapErrorCode, sanitizeStatus } from './dataset-sinks.js';
-import { CommandField, type DimseCommand, decodeCommand, hasDataset } from './dimse-command.js';
+import { CommandAssembler } from './command-assembler.js';
+import { CommandField, type DimseCommand, hasDataset } from './dimse-command.js';
 import { DimseStatus, encodeEchoRsp, encodeStoreRsp, encodeUnrecognizedRsp, isRequestWithResponse } from './dimse-messages.js';
 import { QueryRetrieveSopClass, STORAGE_COMMITMENT_PUSH_SOP_CLASS, encodeFindRsp, encodeNActionRsp, encodeRetrieveRsp } from './dimse-qr-messages.js';
 import { runFind } from './find-scp.js';
@@ -59,9 +60,7 @@ interface Operation {
 }
 
 export class DimseReceiver {
-  private commandParts: Buffer[] = [];
-  private commandBytes = 0;
-  private commandContextId = -1;
+  private readonly commands = new CommandAssembler();
   private current: Operation | null = null;
   private emptyPdvs = 0;
   private failed = false;
@@ -75,7 +74,7 @@ export class DimseReceiver {
 
   /** True while a command or a dataset is incomplete, or an operation is being answered. */
   get midMessage(): boolean {
-    return this.current !== null || this.commandParts.length > 0 || this.active !== null;
+    return this.current !== null || this.commands.inProgress || this.active !== null;
   }
 
   /** A-RELEASE-RQ or close: our own requests will get no answer on this association. */
@@ -125,7 +124,7 @@ export class DimseReceiver {
     this.releaseOutgoing();
     const op = this.current;
     this.current = null;
-    this.commandParts = [];
+    this.commands.reset();
     if (op !== null) await op.sink.abort(reason);
   }
 
@@ -142,16 +141,8 @@ export class DimseReceiver {
 
   private onCommandFragment(pdv: Pdv): void | Promise<void> {
     if (this.current !== null) return this.fail('command fragment while a dataset is incomplete');
-    if (this.commandParts.length > 0 && pdv.contextId !== this.commandContextId) return this.fail('command fragments on different presentation contexts');
-    this.commandBytes += pdv.data.length;
-    if (this.commandBytes > MAX_COMMAND_BYTES) return this.fail('command set exceeds its size limit');
-    this.commandContextId = pdv.contextId;
-    this.commandParts.push(pdv.data);
-    if (!pdv.isLast) return undefined;
-    const bytes = this.commandParts.length === 1 ? this.commandParts[0]! : Buffer.concat(this.commandParts, this.commandBytes);
-    this.commandParts = [];
-    this.commandBytes = 0;
-    const command = decodeCommand(bytes);
+    const command = this.commands.push(pdv);
+    if (command === null) return undefined;
     if (isDecodeError(command)) return this.fail(command.detail);
     return this.startOperation(pdv.contextId, command);
   }

@@ -7,7 +7,7 @@ import { connect as tcpConnect } from 'node:net';
 import { type Result, err, ok } from '../../errors/codes.js';
 import { decodeAssociateAc, encodeAssociateRq } from './associate-codec.js';
 import { describe } from './dataset-sinks.js';
-import { type DimseCommand, decodeCommand, hasDataset } from './dimse-command.js';
+import type { DimseCommand } from './dimse-command.js';
 import { encodeCancelRq, encodeNEventReportRq } from './dimse-qr-messages.js';
 import { encodeEchoRq, encodeStoreRq, VERIFICATION_SOP_CLASS } from './dimse-messages.js';
 import { type DimseResponseStatus, type NetLogger, SILENT_LOGGER } from './handlers.js';
@@ -18,8 +18,11 @@ import { decodeAbort, decodeAssociateRj, decodePData, encodeAbort, encodePData, 
 import type { PduReadError } from './pdu-reader.js';
 import { AbortReason, AbortSource, type AssociateAc, type AssociateRj, DICOM_APPLICATION_CONTEXT, MAX_PRESENTATION_CONTEXTS, PduType, type RawPdu, type RoleSelection } from './pdu-types.js';
 import { type DatasetSource, DatasetWriter } from './scu-dataset-writer.js';
-import { MAX_COMMAND_BYTES, MAX_EMPTY_PDVS } from './dimse-limits.js';
+import { ResponseReader, type ScuResponse } from './scu-responses.js';
+import { MAX_EMPTY_PDVS } from './dimse-limits.js';
 import { isValidAeTitle } from './values.js';
+
+export type { ScuResponse } from './scu-responses.js';
 
 export interface ProposedContext {
   readonly abstractSyntaxUid: string;
@@ -73,15 +76,6 @@ const DEFAULT_PDU_BYTES = 256 * 1024;
 
 type Settle = (result: Result<DimseCommand, ScuFailure>) => void;
 
-/** One response of a multi-response operation (C-FIND/C-MOVE/C-GET), with its dataset if any. */
-export interface ScuResponse {
-  readonly command: DimseCommand;
-  readonly dataset: Buffer | null;
-}
-
-/** Response datasets held by the SCU (C-FIND identifiers are small). */
-const MAX_RESPONSE_DATASET_BYTES = 4 * 1024 * 1024;
-
 export class ScuAssociation {
   private state: 'requesting' | 'established' | 'releasing' | 'closed' = 'requesting';
   private readonly connection: PduConnection;
@@ -89,11 +83,7 @@ export class ScuAssociation {
   private maxFragment = 0;
   private nextMessageId = 1;
   private pending: { messageId: number; settle: Settle; onResponse?: (response: ScuResponse) => boolean } | null = null;
-  private responseCommand: DimseCommand | null = null;
-  private datasetParts: Buffer[] = [];
-  private datasetBytes = 0;
-  private commandParts: Buffer[] = [];
-  private commandBytes = 0;
+  private readonly responses = new ResponseReader();
   private failure: ScuFailure | null = null;
   private onAssociated: ((result: Result<void, ScuFailure>) => void) | null = null;
   private onReleased: (() => void) | null = null;
@@ -337,46 +327,25 @@ export class ScuAssociation {
     if (isDecodeError(pdvs)) return this.protocolAbort(pdvs.detail);
     for (const pdv of pdvs) {
       if (!this.accepted.some((c) => c.id === pdv.contextId)) return this.protocolAbort('PDV on a context that was not accepted');
-      if (!pdv.isCommand) {
-        if (this.responseCommand === null) return this.protocolAbort('dataset without a response command');
-        this.datasetBytes += pdv.data.length;
-        if (this.datasetBytes > MAX_RESPONSE_DATASET_BYTES) return this.protocolAbort('response dataset exceeds its size limit');
-        this.datasetParts.push(Buffer.from(pdv.data));
-        if (pdv.isLast) this.deliver(this.responseCommand, Buffer.concat(this.datasetParts, this.datasetBytes));
-        continue;
-      }
-      if (this.responseCommand !== null) return this.protocolAbort('command while a response dataset is incomplete');
-      this.commandBytes += pdv.data.length;
-      if (this.commandBytes > MAX_COMMAND_BYTES) return this.protocolAbort('command set exceeds its size limit');
-      this.commandParts.push(pdv.data);
-      if (!pdv.isLast) continue;
-      const command = decodeCommand(Buffer.concat(this.commandParts, this.commandBytes));
-      this.commandParts = [];
-      this.commandBytes = 0;
-      if (isDecodeError(command)) return this.protocolAbort(command.detail);
-      const pending = this.pending;
-      if (pending === null || (command.commandField & 0x8000) === 0 || command.messageIdBeingRespondedTo !== pending.messageId) {
-        return this.protocolAbort('unexpected DIMSE message');
-      }
-      if (hasDataset(command)) {
-        this.responseCommand = command;
-        this.datasetParts = [];
-        this.datasetBytes = 0;
-        continue;
-      }
-      this.deliver(command, null);
+      const response = this.responses.push(pdv, (command) => this.isAwaited(command));
+      if (response === null) continue;
+      if (isDecodeError(response)) return this.protocolAbort(response.detail);
+      this.deliver(response);
     }
   }
 
-  private deliver(command: DimseCommand, dataset: Buffer | null): void {
-    this.responseCommand = null;
-    this.datasetParts = [];
-    this.datasetBytes = 0;
+  /** A response (not a request) to the operation in progress. */
+  private isAwaited(command: DimseCommand): boolean {
+    const pending = this.pending;
+    return pending !== null && (command.commandField & 0x8000) !== 0 && command.messageIdBeingRespondedTo === pending.messageId;
+  }
+
+  private deliver(response: ScuResponse): void {
     const pending = this.pending;
     if (pending === null) return;
-    if (pending.onResponse !== undefined && !pending.onResponse({ command, dataset })) return;
+    if (pending.onResponse !== undefined && !pending.onResponse(response)) return;
     this.pending = null;
-    pending.settle(ok(command));
+    pending.settle(ok(response.command));
   }
 
   private protocolAbort(detail: string): void {
