@@ -15,6 +15,7 @@
 import { err, kakuteiError, ok, type ErrorCode, type Result } from '../errors/index.js';
 import { ByteSourceError, type ByteSource } from './byte-source.js';
 import { TranscodeStreamError } from './transcode-pixels.js';
+import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS } from '../dicom/dictionary/value-representations.js';
 
 const UNDEFINED_LENGTH = 0xffffffff;
 const ITEM = 0xfffee000;
@@ -27,8 +28,6 @@ const IN_MEMORY_VALUE_BYTES = 64 * 1024;
 /** Small pieces are gathered into chunks of about this size before being yielded. */
 const OUTPUT_CHUNK_BYTES = 64 * 1024;
 
-const LONG_LENGTH_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-const SHORT_LENGTH_VRS = new Set(['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US']);
 /** PS3.5 Table 6.2-1: the size of the binary unit each VR's value is made of. */
 const SWAP_UNIT: Readonly<Record<string, 2 | 4 | 8>> = {
   US: 2, SS: 2, OW: 2, AT: 2,

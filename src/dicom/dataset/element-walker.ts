@@ -5,6 +5,7 @@
  *
  * Structural problems throw `WalkStop` internally; `walkDataset` turns them into a result value.
  */
+import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS } from '../dictionary/value-representations.js';
 
 export interface WalkSyntax {
   readonly explicitVr: boolean;
@@ -53,12 +54,6 @@ const SEQUENCE_DELIMITATION = 0xfffee0dd;
 const PIXEL_DATA = 0x7fe00010;
 const FLOAT_PIXEL_DATA = 0x7fe00008;
 const DOUBLE_FLOAT_PIXEL_DATA = 0x7fe00009;
-
-/** PS3.5 Table 7.1-1: VRs whose explicit encoding has a reserved field and a 32-bit length. */
-const LONG_LENGTH_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-const SHORT_LENGTH_VRS = new Set([
-  'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US',
-]);
 
 const IMPLICIT_LITTLE: WalkSyntax = { explicitVr: false, littleEndian: true };
 

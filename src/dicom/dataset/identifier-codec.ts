@@ -12,6 +12,7 @@
 import { resolveCharset } from '../charset/character-sets.js';
 import { decodeText } from '../charset/decode-text.js';
 import { TextDecoders } from '../charset/decoders.js';
+import { LONG_LENGTH_VRS } from '../dictionary/value-representations.js';
 
 const KEYS = [
   // Common to every level (PS3.4 C.4.1.1.3, C.4.1.1.3.2, C.4.1.1.4)
@@ -134,7 +135,6 @@ const UNDEFINED_LENGTH = 0xffffffff;
 const ITEM = 0xfffee000;
 const ITEM_DELIMITATION = 0xfffee00d;
 const SEQUENCE_DELIMITATION = 0xfffee0dd;
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 /** VRs whose leading spaces are not significant either (PS3.5 table 6.2-1). */
 const TRIM_BOTH_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'TM', 'UI']);
@@ -193,7 +193,7 @@ function readItem(s: DecodeState, start: number, end: number, depth: number, inh
     if (s.explicitVr) {
       vr = String.fromCharCode(s.bytes[at + 4]!, s.bytes[at + 5]!);
       if (!KNOWN_VR.test(vr)) throw new Stop('invalid VR');
-      if (LONG_VRS.has(vr)) {
+      if (LONG_LENGTH_VRS.has(vr)) {
         if (end - at < 12) throw new Stop('truncated element header');
         length = s.view.getUint32(at + 8, true);
         headerBytes = 12;
@@ -350,7 +350,7 @@ function encodeValue(vr: IdentifierVr, value: IdentifierValue): Buffer {
 }
 
 function elementHeader(tag: number, vr: string, length: number, explicitVr: boolean): Buffer {
-  const long = LONG_VRS.has(vr);
+  const long = LONG_LENGTH_VRS.has(vr);
   const head = Buffer.alloc(explicitVr && long ? 12 : 8);
   head.writeUInt16LE(tag >>> 16, 0);
   head.writeUInt16LE(tag & 0xffff, 2);

@@ -11,3 +11,4 @@ export {
   transferSyntaxOf,
   type TransferSyntax,
 } from './transfer-syntaxes.js';
+export { LONG_LENGTH_VRS, SHORT_LENGTH_VRS } from './value-representations.js';

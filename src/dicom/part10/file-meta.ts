@@ -4,6 +4,7 @@
  */
 import { err, kakuteiError, ok, type Result } from '../../errors/index.js';
 import { transferSyntaxOf } from '../dictionary/transfer-syntaxes.js';
+import { LONG_LENGTH_VRS } from '../dictionary/value-representations.js';
 
 export interface FileMetaInput {
   readonly mediaStorageSopClassUid: string;
@@ -49,7 +50,6 @@ const META_VRS: ReadonlyMap<number, string> = new Map([
   [0x0102, 'OB'],
 ]);
 
-const LONG_LENGTH_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
 function padded(text: string, pad: number): Uint8Array {
   const bytes = Buffer.from(text, 'latin1');
