@@ -11,4 +11,4 @@ export { renderFrame, encodeRendered, applyWindow, type RenderedImage } from './
 export { parseRenderParameters, thumbnailFrameNumber, MAX_VIEWPORT, THUMBNAIL_VIEWPORT, type RenderParameters, type VoiFunction } from './render-parameters.js';
 export { renderStoredFrame, renderStoredThumbnail, type RenderedFrame } from './rendered.js';
 export { encodePng } from './png.js';
-export { transcodeToExplicitLittleEndian, transcodePlan, TranscodeStreamError, type TranscodeOptions } from './transcode.js';
+export { transcodeStoredObject, transcodeToExplicitLittleEndian, transcodePlan, TranscodeStreamError, type TranscodeOptions } from './transcode.js';

@@ -14,9 +14,10 @@ import { findElement } from './dataset-tree.js';
 import { DecodePool } from './decode-pool.js';
 import { openStoredSource } from './stored-object.js';
 import { memoryStore } from './test-support.js';
-import { transcodeToExplicitLittleEndian } from './transcode.js';
+import { transcodeStoredObject, transcodeToExplicitLittleEndian } from './transcode.js';
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+const IMPLICIT_LE = '1.2.840.10008.1.2';
 /** Lossless fixtures and how DCMTK decodes each (null: compare with the generator's pixels). */
 const LOSSLESS: Record<string, { tool: string; samplesPerFrame?: number } | { seed: number; rows: number; columns: number }> = {
   'ct-jpeg-lossless-sv1': { tool: 'dcmdjpeg' },
@@ -65,22 +66,23 @@ function fixture(name: string): FixtureFile {
 }
 
 /** The transcoded dataset of a fixture, written as a Part 10 file for DCMTK and dicom3tools. */
-async function transcodeToFile(file: FixtureFile): Promise<{ path: string; bytes: Buffer }> {
-  const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(file.path));
+async function transcodeToFile(file: FixtureFile, target = EXPLICIT_LE): Promise<{ path: string; bytes: Buffer; dataset: Buffer }> {
+  const r = await transcodeStoredObject(store, pool, await store.addFile(file.path), target);
   assert.ok(r.ok, `${file.name}: ${r.ok ? '' : `${r.error.code} ${r.error.detail ?? ''}`}`);
   const chunks: Buffer[] = [];
   for await (const chunk of r.value) chunks.push(Buffer.from(chunk));
   const meta = buildFileMetaHeader({
     mediaStorageSopClassUid: file.sopClassUid,
     mediaStorageSopInstanceUid: file.sopInstanceUid,
-    transferSyntaxUid: EXPLICIT_LE,
+    transferSyntaxUid: target,
     implementationClassUid: '2.25.1',
     implementationVersionName: 'KAKUTEI_TEST',
   });
-  const bytes = Buffer.concat([meta, ...chunks]);
-  const path = join(dir, `${file.name}.transcoded.dcm`);
+  const dataset = Buffer.concat(chunks);
+  const bytes = Buffer.concat([meta, dataset]);
+  const path = join(dir, `${file.name}.transcoded-${target}.dcm`);
   await writeFile(path, bytes);
-  return { path, bytes };
+  return { path, bytes, dataset };
 }
 
 /** Native Pixel Data, Photometric Interpretation and Planar Configuration of a Part 10 file. */
@@ -140,14 +142,79 @@ test('a transcoded CT passes dciodvfy without errors', async (t) => {
   }
 });
 
-test('lossy fixtures are refused, never decoded; implicit VR is not converted', async (t) => {
+test('lossy fixtures are refused, never decoded, for either target', async (t) => {
   if (!(await toolsPresent(t))) return;
   for (const name of LOSSY) {
-    const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(fixture(name).path));
-    assert.ok(!r.ok && r.error.code === 'TRANSFER_SYNTAX_NOT_SUPPORTED', name);
+    for (const target of [EXPLICIT_LE, IMPLICIT_LE]) {
+      const r = await transcodeStoredObject(store, pool, await store.addFile(fixture(name).path), target);
+      assert.ok(!r.ok && r.error.code === 'TRANSFER_SYNTAX_NOT_SUPPORTED', name);
+    }
   }
-  const r = await transcodeToExplicitLittleEndian(store, pool, await store.addFile(fixture('ct-implicit-le-signed').path));
-  assert.ok(!r.ok && r.error.code === 'DECODE_UNSUPPORTED');
+  const other = await transcodeStoredObject(store, pool, await store.addFile(fixture('ct-explicit-le').path), TS.jpegLosslessSv1);
+  assert.ok(!other.ok && other.error.code === 'TRANSFER_SYNTAX_NOT_SUPPORTED');
+});
+
+/** The dataset DCMTK's dcmconv writes (-F: no preamble or meta) with undefined lengths (-e) and no group lengths (-g). */
+async function dcmconvDataset(path: string, option: '+ti' | '+te', name: string): Promise<Buffer> {
+  const out = join(dir, `${name}.dcmconv${option}.dcm`);
+  const run = await runTool('dcmconv', [option, '-e', '-g', '-F', path, out]);
+  assert.equal(run.exitCode, 0, run.stderr);
+  return readFile(out);
+}
+
+async function datasetIn(path: string, target: string): Promise<Buffer> {
+  const r = await transcodeStoredObject(store, pool, await store.addFile(path), target);
+  assert.ok(r.ok, r.ok ? '' : `${r.error.code} ${r.error.detail ?? ''}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of r.value) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+test('explicit and implicit VR little endian convert to each other byte for byte as dcmconv -e -g does', async (t) => {
+  if (!(await toolsPresent(t, ['dcmconv']))) return;
+  // A hand-built dataset with what the dictionary alone cannot tell: a private creator and a private
+  // sequence, signed "US or SS" values, an overlay group, a group length and nested sequences.
+  const hard = join(dir, 'vr-hard.dcm');
+  await writeFile(hard, encodePart10([
+    ul(0x00080000, 0),
+    text(0x00080016, 'UI', '1.2.840.10008.5.1.4.1.1.7'),
+    text(0x00080018, 'UI', newUid()),
+    sq(0x00081115, [text(0x0020000e, 'UI', newUid()), sq(0x00081140, [text(0x00081150, 'UI', '1.2.840.10008.5.1.4.1.1.2'), text(0x00081155, 'UI', newUid())])]),
+    text(0x00090010, 'LO', 'KAKUTEI TEST'),
+    text(0x00091001, 'LO', 'private value'),
+    sq(0x00091002, [text(0x00100010, 'PN', 'Nested^Name'), us(0x00280010, 4)], []),
+    text(0x00100010, 'PN', 'Yamada^Taro'),
+    us(0x00280002, 1), text(0x00280004, 'CS', 'MONOCHROME2'), us(0x00280010, 4), us(0x00280011, 4),
+    us(0x00280100, 16), us(0x00280101, 12), us(0x00280102, 11), us(0x00280103, 1),
+    ss(0x00280106, -100), ss(0x00280107, 200), ss(0x00280120, -2000),
+    us(0x60000010, 4), us(0x60000011, 4), text(0x60000040, 'CS', 'G'), ss(0x60000050, 1, 1), us(0x60000100, 1), us(0x60000102, 0),
+    { tag: 0x60003000, vr: 'OW' as const, value: Buffer.from([0x0f, 0x00]) },
+    { tag: 0x7fe00010, vr: 'OW' as const, value: grayscale16({ rows: 4, columns: 4, bitsStored: 12, seed: 2 }) },
+  ], EXPLICIT_LE));
+  const sources = [...fixtures.filter((f) => f.transferSyntaxUid === EXPLICIT_LE || f.transferSyntaxUid === IMPLICIT_LE).map((f) => ({ name: f.name, path: f.path, syntax: f.transferSyntaxUid })), { name: 'vr-hard', path: hard, syntax: EXPLICIT_LE }];
+  assert.ok(sources.some((s) => s.syntax === IMPLICIT_LE) && sources.length > 5);
+  for (const source of sources) {
+    const toImplicit = source.syntax === EXPLICIT_LE;
+    const ours = await datasetIn(source.path, toImplicit ? IMPLICIT_LE : EXPLICIT_LE);
+    assert.ok(ours.equals(await dcmconvDataset(source.path, toImplicit ? '+ti' : '+te', source.name)), `${source.name}: equals dcmconv`);
+  }
+  // And back: the implicit form of the hard dataset, as DCMTK wrote it, to explicit VR.
+  const implicitHard = join(dir, 'vr-hard-implicit.dcm');
+  assert.equal((await runTool('dcmconv', ['+ti', hard, implicitHard])).exitCode, 0);
+  assert.ok((await datasetIn(implicitHard, EXPLICIT_LE)).equals(await dcmconvDataset(implicitHard, '+te', 'vr-hard-implicit')));
+});
+
+test('every lossless fixture reaches implicit VR LE as dcmconv makes it of our explicit form; a CT passes dciodvfy', async (t) => {
+  if (!(await toolsPresent(t, ['dcmconv', 'dciodvfy']))) return;
+  for (const name of [...Object.keys(LOSSLESS), 'mr-explicit-be']) {
+    const file = fixture(name);
+    const explicit = await transcodeToFile(file);
+    const implicit = await transcodeToFile(file, IMPLICIT_LE);
+    assert.ok(implicit.dataset.equals(await dcmconvDataset(explicit.path, '+ti', name)), `${name}: implicit form`);
+    assert.ok((await nativePixels(implicit.bytes)).pixels.equals((await nativePixels(explicit.bytes)).pixels), `${name}: same pixels`);
+  }
+  const ct = await transcodeToFile(fixture('ct-htj2k-lossless'), IMPLICIT_LE);
+  assert.deepEqual(await dciodvfyErrors(ct.path), []);
 });
 
 test('explicit VR big endian: byte-identical to the dataset of DCMTK dcmconv +te, and dcmdump parses it', async (t) => {

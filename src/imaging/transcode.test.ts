@@ -173,13 +173,13 @@ test('deflated: the inflated dataset, under a cap', async () => {
   await assert.rejects(collect(capped.value), (error: unknown) => error instanceof TranscodeStreamError && error.error.code === 'DECOMPRESSION_BOMB');
 });
 
-test('lossy syntaxes are refused; implicit VR is not converted; big endian is swapped; explicit LE goes as stored', async () => {
+test('lossy syntaxes are refused; implicit VR gets its VRs; big endian is swapped; explicit LE goes as stored', async () => {
   for (const uid of ['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.81', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.203', '1.2.840.10008.1.2.4.100', '1.2.840.10008.1.2.4.107']) {
     const plan = transcodePlan(transferSyntaxOf(uid)!);
     assert.ok(!plan.ok && plan.error.code === 'TRANSFER_SYNTAX_NOT_SUPPORTED', uid);
   }
   const implicit = transcodePlan(transferSyntaxOf('1.2.840.10008.1.2')!);
-  assert.ok(!implicit.ok && implicit.error.code === 'DECODE_UNSUPPORTED');
+  assert.ok(implicit.ok && implicit.value === 'add-vr');
   const bigEndian = transcodePlan(transferSyntaxOf('1.2.840.10008.1.2.2')!);
   assert.ok(bigEndian.ok && bigEndian.value === 'swap');
   for (const uid of ['1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', RLE]) {

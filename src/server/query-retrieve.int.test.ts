@@ -30,7 +30,7 @@ describe('query and retrieve against kakutei serve, with DCMTK peers', () => {
     fixtures = await makeFixtureSet(join(work, 'fixtures'));
     scpDir = join(work, 'storescp');
     mkdirSync(scpDir);
-    const started = await startStorescp(scpDir, { acceptAll: true });
+    const started = await startStorescp(scpDir, { accepts: 'all' });
     storescp = started.process;
     const scpPort = started.port;
     // Peers as a hospital would declare them: a viewer that may query and retrieve, and a PACS

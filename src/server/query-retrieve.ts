@@ -14,7 +14,7 @@ import type {
   StorageCommitmentHandlers,
 } from '../dicom/net/index.js';
 import { dimseStatusOf } from '../errors/index.js';
-import { transcodeToExplicitLittleEndian, type DecodePool } from '../imaging/index.js';
+import { transcodeStoredObject, type DecodePool } from '../imaging/index.js';
 import type { Database, StoredInstanceLocation } from '../index/index.js';
 import { findInstancesToRetrieve, findStoredInstances, runQuery } from '../index/index.js';
 import type { Logger } from '../log/index.js';
@@ -47,8 +47,6 @@ export interface QueryRetrieveDependencies {
   readonly transcoding?: { readonly decodePool: DecodePool; readonly maxInflatedBytes: number };
 }
 
-const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-
 /**
  * C-FIND, C-MOVE, C-GET and Storage Commitment over the one query model and the object store.
  * Every request leaves an audit event before anything is disclosed; identifiers only.
@@ -67,8 +65,8 @@ export function createQueryRetrieveHandlers(deps: QueryRetrieveDependencies): {
   const transcoding = deps.transcoding;
   const transcode = async (instance: InstanceToSend, targetTransferSyntaxUid: string): Promise<DatasetSource | null> => {
     const key = objectKeys.get(instance);
-    if (transcoding === undefined || key === undefined || targetTransferSyntaxUid !== EXPLICIT_VR_LITTLE_ENDIAN) return null;
-    const converted = await transcodeToExplicitLittleEndian(store, transcoding.decodePool, key, { maxInflatedBytes: transcoding.maxInflatedBytes });
+    if (transcoding === undefined || key === undefined) return null;
+    const converted = await transcodeStoredObject(store, transcoding.decodePool, key, targetTransferSyntaxUid, { maxInflatedBytes: transcoding.maxInflatedBytes });
     if (converted.ok) return converted.value;
     logger.warn(
       { event: 'transcode-refused', sopInstanceUid: instance.sopInstanceUid, transferSyntaxUid: instance.transferSyntaxUid, code: converted.error.code, detail: converted.error.detail },

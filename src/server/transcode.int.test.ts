@@ -3,6 +3,8 @@
  * syntaxes (its default, `+x=`). What is stored losslessly compressed arrives decoded to Explicit VR
  * Little Endian with the right pixels (HTJ2K included: DCMTK 3.6.7 knows no HTJ2K at all), what is
  * stored uncompressed arrives unchanged, and lossy objects are never decoded: their sub-operations fail.
+ * And to a storescp that accepts Implicit VR Little Endian alone (+xi), as the oldest peers do:
+ * everything lossless arrives in implicit VR, as DCMTK's own dcmconv would write it.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -24,6 +26,7 @@ import { startStorescp } from '../testing/storescp.js';
 
 const TOOLS = ['movescu', 'storescp', 'storescu', 'echoscu', 'dcmconv', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'dcmdjpeg', 'dcmdjpls', 'dcmdrle'];
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+const IMPLICIT_LE = '1.2.840.10008.1.2';
 /** Stored losslessly compressed (or deflated): how to get the reference pixels. */
 const TRANSCODED: Record<string, { readonly tool: string } | { readonly seed: number; readonly rows: number; readonly columns: number }> = {
   'ct-htj2k-lossless': { seed: 9, rows: 256, columns: 256 },
@@ -58,6 +61,8 @@ describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
   let storescp: ChildProcess | null = null;
   let fixtures: FixtureFile[] = [];
   let scpDir: string;
+  let implicitScp: ChildProcess | null = null;
+  let implicitDir: string;
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'kakutei-transcode-'));
@@ -66,13 +71,24 @@ describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
     scpDir = join(work, 'storescp');
     mkdirSync(scpDir);
     // storescp's default accepts the uncompressed syntaxes only.
-    const started = await startStorescp(scpDir, { acceptAll: false });
+    const started = await startStorescp(scpDir, { accepts: 'uncompressed' });
     storescp = started.process;
     const scpPort = started.port;
+    implicitDir = join(work, 'implicit');
+    mkdirSync(implicitDir);
+    const implicitOnly = await startStorescp(implicitDir, { accepts: 'implicit' });
+    implicitScp = implicitOnly.process;
     const config = join(work, 'kakutei.yaml');
     writeFileSync(
       config,
-      ['dicom:', '  peers:', '    - { aeTitle: VIEWER, allow: [echo, query, retrieve] }', `    - { aeTitle: STORESCP, host: 127.0.0.1, port: ${scpPort}, allow: [echo] }`, ''].join('\n'),
+      [
+        'dicom:',
+        '  peers:',
+        '    - { aeTitle: VIEWER, allow: [echo, query, retrieve] }',
+        `    - { aeTitle: STORESCP, host: 127.0.0.1, port: ${scpPort}, allow: [echo] }`,
+        `    - { aeTitle: OLDPACS, host: 127.0.0.1, port: ${implicitOnly.port}, allow: [echo] }`,
+        '',
+      ].join('\n'),
     );
     server = await startKakuteiProcess({ dataDir: join(work, 'data'), args: ['--config', config] });
     const study = fixtures.find((fixture) => fixture.name === 'ct-explicit-le')!.studyInstanceUid;
@@ -82,6 +98,7 @@ describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
   });
   after(async () => {
     storescp?.kill();
+    implicitScp?.kill();
     await server?.stop();
     rmSync(work, { recursive: true, force: true });
   });
@@ -120,5 +137,32 @@ describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
     for (const name of LOSSY) assert.ok(!received.has(byName(name).sopInstanceUid), `${name} was not decoded to be sent`);
     const refused = server!.logs.filter((entry) => entry['event'] === 'transcode-refused').map((entry) => entry['sopInstanceUid']);
     for (const name of LOSSY) assert.ok(refused.includes(byName(name).sopInstanceUid), `${name}: refusal logged`);
+  });
+
+  it('sends everything lossless to a peer that accepts only implicit VR LE, as dcmconv +ti would write it', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const study = fixtures.find((fixture) => fixture.name === 'ct-explicit-le')!.studyInstanceUid;
+    const moved = await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', 'OLDPACS', '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${study}`, '127.0.0.1', String(server!.dicomPort)]);
+    const output = moved.stdout + moved.stderr;
+    assert.match(output, /SubOperationsCompleteOneOrMoreFailures|B000/i, output);
+    const received = new Map(readdirSync(implicitDir).map((name) => {
+      const parsed = datasetOf(readFileSync(join(implicitDir, name)));
+      return [parsed.sopInstanceUid, { ...parsed, path: join(implicitDir, name) }] as const;
+    }));
+    const byName = (name: string) => fixtures.find((fixture) => fixture.name === name)!;
+    for (const name of [...Object.keys(TRANSCODED), ...AS_STORED]) {
+      const arrived = received.get(byName(name).sopInstanceUid);
+      assert.ok(arrived !== undefined, `${name} arrived`);
+      assert.equal(arrived.transferSyntaxUid, IMPLICIT_LE, name);
+    }
+    // What was stored uncompressed arrives as DCMTK converts it (undefined lengths, no group lengths).
+    for (const name of AS_STORED) {
+      const converted = join(work, `${name}.dcmconv-ti.dcm`);
+      assert.equal((await run('dcmconv', ['+ti', '-e', '-g', '-F', byName(name).path, converted])).code, 0);
+      assert.ok(received.get(byName(name).sopInstanceUid)!.dataset.equals(readFileSync(converted)), `${name}: as dcmconv +ti writes it`);
+    }
+    const ct = received.get(byName('ct-htj2k-lossless').sopInstanceUid)!;
+    assert.ok((await nativePixels(readFileSync(ct.path))).equals(grayscale16({ rows: 256, columns: 256, bitsStored: 12, seed: 9 })), 'HTJ2K decoded, in implicit VR');
+    for (const name of LOSSY) assert.ok(!received.has(byName(name).sopInstanceUid), `${name} was not decoded to be sent`);
   });
 });

@@ -14,13 +14,15 @@ export function datasetOfPart10(bytes: Buffer): Buffer {
 }
 
 /**
- * DCMTK's storescp as a C-MOVE destination, writing what arrives as is (+B) into `dir`; with
- * `acceptAll`, every transfer syntax it knows (+xa), otherwise its default (uncompressed only).
- * Resolves once it answers C-ECHO.
+ * DCMTK's storescp as a C-MOVE destination, writing what arrives as is (+B) into `dir`, accepting
+ * every transfer syntax it knows (`all`, +xa), its default (`uncompressed`: implicit and explicit
+ * VR, either byte order), or Implicit VR Little Endian alone (`implicit`, +xi), like the oldest
+ * peers. Resolves once it answers C-ECHO.
  */
-export async function startStorescp(dir: string, options: { readonly acceptAll: boolean }): Promise<{ readonly process: ChildProcess; readonly port: number }> {
+export async function startStorescp(dir: string, options: { readonly accepts: 'all' | 'uncompressed' | 'implicit' }): Promise<{ readonly process: ChildProcess; readonly port: number }> {
   const port = await freePort();
-  const child = spawn('storescp', ['-aet', 'STORESCP', ...(options.acceptAll ? ['+xa'] : []), '+B', '-od', dir, String(port)], { env: DCMTK_ENV, stdio: 'ignore' });
+  const syntaxes = { all: ['+xa'], uncompressed: [], implicit: ['+xi'] }[options.accepts];
+  const child = spawn('storescp', ['-aet', 'STORESCP', ...syntaxes, '+B', '-od', dir, String(port)], { env: DCMTK_ENV, stdio: 'ignore' });
   for (let i = 0; i < 100 && (await run('echoscu', ['-aec', 'STORESCP', '127.0.0.1', String(port)])).code !== 0; i++) await delay(50);
   return { process: child, port };
 }

@@ -65,9 +65,9 @@ export interface RetrieveHandlers {
    */
   moveDestination(association: AssociationInfo, aeTitle: string): RemoteAe | null | Promise<RemoteAe | null>;
   /**
-   * Seam for the codec work: the dataset decoded losslessly to Explicit VR Little Endian, for a peer
-   * that does not accept the stored transfer syntax. `null` = unsupported (the sub-operation fails).
-   * Never a lossy transcode.
+   * Seam for the codec work: the dataset converted losslessly to Explicit or Implicit VR Little
+   * Endian (`targetTransferSyntaxUid`), for a peer that does not accept the stored transfer syntax.
+   * `null` = unsupported (the sub-operation fails). Never a lossy transcode.
    */
   transcode?(instance: InstanceToSend, targetTransferSyntaxUid: string): Promise<DatasetSource | null>;
 }

@@ -2,7 +2,8 @@
  * The C-STORE sub-operations of a retrieve: to a C-MOVE destination on a new association we request
  * (PS3.4 C.4.2.3), or back to the C-GET requestor on its own association (PS3.4 C.4.3.3). The stored
  * dataset goes as received when the peer accepted its transfer syntax; else, through the `transcode`
- * seam, as Explicit VR Little Endian; else the sub-operation fails.
+ * seam, as Explicit VR Little Endian, or as Implicit VR Little Endian — the syntax every peer must
+ * accept (PS3.5 §10.1); else the sub-operation fails.
  */
 import { describe } from './dataset-sinks.js';
 import { encodeStoreRq } from './dimse-messages.js';
@@ -16,6 +17,9 @@ import type { DatasetSource } from './scu-dataset-writer.js';
 import { MAX_PRESENTATION_CONTEXTS } from './pdu-types.js';
 
 export const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
+export const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
+/** What a dataset is transcoded to when its own syntax was not accepted, in order of preference. */
+const TRANSCODE_TARGETS = [EXPLICIT_VR_LE, IMPLICIT_VR_LE];
 /** How long a C-GET requestor may take to answer one C-STORE sub-operation. */
 export const SUB_OPERATION_RESPONSE_TIMEOUT_MS = 60_000;
 
@@ -29,26 +33,34 @@ export interface SubOperationSender {
 
 /** The dataset to send over `accepted`: as stored, or transcoded, or null (no way to send it). */
 async function datasetFor(instance: InstanceToSend, contexts: readonly AcceptedContext[], handlers: RetrieveHandlers): Promise<{ context: AcceptedContext; dataset: DatasetSource } | null> {
-  const same = contexts.find((c) => c.abstractSyntaxUid === instance.sopClassUid && c.transferSyntaxUid === instance.transferSyntaxUid);
+  const accepted = (syntax: string): AcceptedContext | undefined => contexts.find((c) => c.abstractSyntaxUid === instance.sopClassUid && c.transferSyntaxUid === syntax);
+  const same = accepted(instance.transferSyntaxUid);
   if (same !== undefined) return { context: same, dataset: instance.open() };
-  const explicit = contexts.find((c) => c.abstractSyntaxUid === instance.sopClassUid && c.transferSyntaxUid === EXPLICIT_VR_LE);
-  if (explicit === undefined || handlers.transcode === undefined) return null;
-  const transcoded = await handlers.transcode(instance, EXPLICIT_VR_LE);
-  return transcoded === null ? null : { context: explicit, dataset: transcoded };
+  if (handlers.transcode === undefined) return null;
+  for (const target of TRANSCODE_TARGETS) {
+    const context = accepted(target);
+    if (context === undefined) continue;
+    const transcoded = await handlers.transcode(instance, target);
+    return transcoded === null ? null : { context, dataset: transcoded };
+  }
+  return null;
 }
 
-/** The contexts a C-MOVE proposes: one per (SOP class, stored transfer syntax), plus Explicit VR LE when transcoding exists. */
+/**
+ * The contexts a C-MOVE proposes: one per (SOP class, stored transfer syntax), and when transcoding
+ * exists one per SOP class offering Explicit and Implicit VR Little Endian (the peer picks one).
+ */
 export function contextsToPropose(instances: readonly InstanceToSend[], canTranscode: boolean): ProposedContext[] {
   const seen = new Set<string>();
   const out: ProposedContext[] = [];
-  const add = (sopClassUid: string, ts: string): void => {
-    const key = `${sopClassUid} ${ts}`;
+  const add = (sopClassUid: string, syntaxes: readonly string[]): void => {
+    const key = `${sopClassUid} ${syntaxes.join(' ')}`;
     if (seen.has(key) || out.length >= MAX_PRESENTATION_CONTEXTS) return;
     seen.add(key);
-    out.push({ abstractSyntaxUid: sopClassUid, transferSyntaxUids: [ts] });
+    out.push({ abstractSyntaxUid: sopClassUid, transferSyntaxUids: syntaxes });
   };
-  for (const i of instances) add(i.sopClassUid, i.transferSyntaxUid);
-  if (canTranscode) for (const i of instances) add(i.sopClassUid, EXPLICIT_VR_LE);
+  for (const i of instances) add(i.sopClassUid, [i.transferSyntaxUid]);
+  if (canTranscode) for (const i of instances) add(i.sopClassUid, TRANSCODE_TARGETS);
   return out;
 }
 
