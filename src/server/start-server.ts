@@ -158,7 +158,8 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     decodePool,
     clock,
     logger,
-    settings: { ...config.http.dicomweb, corsOrigins: config.http.cors.origins, privateSopClasses: config.dicom.privateSopClasses },
+    implementation: { classUid: IMPLEMENTATION_CLASS_UID, versionName: IMPLEMENTATION_VERSION_NAME },
+    settings: { ...config.http.dicomweb, corsOrigins: config.http.cors.origins, privateSopClasses: config.dicom.privateSopClasses, maxInflatedBytes: config.storage.maxInflatedBytes },
   });
   const http = buildHttpApp({ logger, health, https, auth, audit: audit.trail, auditSearch: createAuditSearch(database), studies: index, dicomweb, version: IMPLEMENTATION_VERSION_NAME });
 

@@ -5,6 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Readable } from 'node:stream';
+import { readFileMeta } from '../../dicom/part10/index.js';
+import { streamBytes } from '../../imaging/sequential-bytes.js';
+import { convertVr } from '../../imaging/transcode-vr.js';
 import { createTestDatabase, testDialects } from '../../index/testing/test-databases.js';
 import { SYSTEM, createHttpHarness, type HttpHarness } from '../testing/http-harness.js';
 import { ctInstance, dicomParts, multipartBody, splitMultipart, type TestInstance } from '../testing/dicomweb-fixtures.js';
@@ -78,6 +82,40 @@ for (const { dialect, skip } of await testDialects()) describe(`DICOMweb (${dial
       assert.deepEqual(events.map((e) => e.action), ['retrieve']);
       assert.equal(events[0]!.objects[0]!.instanceCount, expected.length);
     }
+  });
+
+  it('WADO-RS converts to the one transfer syntax a client asks for when it can, and answers 406 when it cannot', async () => {
+    const url = `/dicomweb/studies/${study.studyInstanceUid}/series/${study.seriesInstanceUid}`;
+    const asked = (syntax: string) => ({ accept: `multipart/related; type="application/dicom"; transfer-syntax=${syntax}` });
+    // Stored in Explicit VR Little Endian: asked for it, as stored.
+    const same = await get(doctor, url, asked('1.2.840.10008.1.2.1'));
+    assert.equal(same.statusCode, 200, same.body);
+    for (const part of splitMultipart(same.rawPayload, String(same.headers['content-type']))) {
+      assert.ok([study, second].some((i) => part.body.subarray(part.body.length - i.dataset.length).equals(Buffer.from(i.dataset))));
+    }
+    // Implicit VR Little Endian: converted, each part saying so in its Content-Type and its meta group.
+    const before = await h.head();
+    const implicit = await get(doctor, url, asked('1.2.840.10008.1.2'));
+    assert.equal(implicit.statusCode, 200, implicit.body);
+    const parts = splitMultipart(implicit.rawPayload, String(implicit.headers['content-type']));
+    assert.equal(parts.length, 2);
+    for (const part of parts) {
+      assert.match(part.headers, /Content-Type: application\/dicom; transfer-syntax=1\.2\.840\.10008\.1\.2\r?$/im);
+      const meta = readFileMeta(part.body);
+      assert.ok(meta.ok);
+      assert.equal(meta.value.transferSyntaxUid, '1.2.840.10008.1.2');
+      const original = [study, second].find((i) => i.sopInstanceUid === meta.value.sopInstanceUid)!;
+      const expected: Buffer[] = [];
+      for await (const chunk of convertVr(streamBytes(Readable.from([original.dataset])), 'to-implicit')) expected.push(Buffer.from(chunk));
+      assert.ok(part.body.subarray(meta.value.datasetOffset).equals(Buffer.concat(expected)), 'the dataset in implicit VR');
+    }
+    const events = await h.eventsAfter(before);
+    assert.deepEqual(events.map((e) => e.action), ['retrieve']);
+    // A syntax that would need encoding (JPEG baseline): not acceptable, and nothing recorded.
+    const afterImplicit = await h.head();
+    const jpeg = await get(doctor, url, asked('1.2.840.10008.1.2.4.50'));
+    assert.equal(jpeg.statusCode, 406, jpeg.body);
+    assert.deepEqual(await h.eventsAfter(afterImplicit), []);
   });
 
   it('QIDO-RS finds studies, series and instances at every level, with one query event', async () => {

@@ -18,6 +18,8 @@ export interface DicomwebSettings {
   readonly corsOrigins: readonly string[];
   /** Private SOP classes accepted for storage besides the standard ones (config `dicom.privateSopClasses`). */
   readonly privateSopClasses: readonly string[];
+  /** Cap on an inflated deflated dataset when one is transcoded for WADO-RS (config `storage.maxInflatedBytes`). */
+  readonly maxInflatedBytes: number;
 }
 
 /** What the DICOMweb routes act through, passed by the composition root. */
@@ -28,6 +30,8 @@ export interface DicomwebServices {
   /** The one decode pool of the process (created and closed by the composition root). */
   readonly decodePool: DecodePool;
   readonly settings: DicomwebSettings;
+  /** Our Implementation Class UID and Version Name, for the file meta group of a transcoded instance. */
+  readonly implementation: { readonly classUid: string; readonly versionName: string };
   readonly frameViews: FrameViewLedger;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -40,6 +44,7 @@ export const DEFAULT_DICOMWEB_SETTINGS: DicomwebSettings = {
   bodyIdleTimeoutMs: 60_000,
   corsOrigins: [],
   privateSopClasses: [],
+  maxInflatedBytes: 256 * 1024 * 1024,
 };
 
 export function createDicomwebServices(parts: Omit<DicomwebServices, 'frameViews' | 'settings'> & { readonly settings?: Partial<DicomwebSettings> }): DicomwebServices {

@@ -2,9 +2,15 @@
  * WADO-RS retrieval of instances (PS3.18 10.4.1.1.1–3): a study, series or instance as
  * `multipart/related; type="application/dicom"`, one part per instance, each the stored Part 10 file
  * (our own file meta group and a zero preamble, the dataset bit for bit as received), streamed from
- * the object store — never buffered whole. One `retrieve` event per request names the study, its
- * series and the instance count before the first byte is sent.
+ * the object store — never buffered whole. A client that asks for one specific transfer syntax
+ * (PS3.18 8.7.3.5) gets each instance stored otherwise converted losslessly, when that syntax is
+ * Explicit or Implicit VR Little Endian; lossy objects are never decoded (406). One `retrieve`
+ * event per request names the study, its series and the instance count before the first byte is sent.
  */
+import { Readable } from 'node:stream';
+import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, transferSyntaxOf } from '../../dicom/dictionary/index.js';
+import { buildFileMetaHeader } from '../../dicom/part10/index.js';
+import { transcodePlan, transcodeStoredObject } from '../../imaging/index.js';
 import { defineRoute, NO_QUERY, type Route } from '../route.js';
 import { fail } from '../problem.js';
 import type { OutgoingPart } from '../../dicomweb/index.js';
@@ -26,12 +32,53 @@ export function auditObjectOf(path: AnyPath, instances: readonly StoredInstanceL
   };
 }
 
-function partsOf(services: HttpServices, root: string, instances: readonly StoredInstanceLocation[]): OutgoingPart[] {
-  return instances.map((instance) => ({
-    contentType: `${DICOM}; transfer-syntax=${instance.transferSyntaxUid}`,
-    headers: { 'Content-Location': instanceUrl(root, instance.studyInstanceUid, instance.seriesInstanceUid, instance.sopInstanceUid) },
-    body: () => services.dicomweb.store.get(instance.objectKey as ObjectKey),
-  }));
+/** Transfer syntaxes a stored instance can be converted to without loss, for a client that asks. */
+const CONVERSION_TARGETS: ReadonlySet<string> = new Set([EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN]);
+
+/** Whether every instance can be served in `syntax`: stored in it, or converted to it losslessly. */
+function servableIn(instances: readonly StoredInstanceLocation[], syntax: string): boolean {
+  return instances.every((instance) => {
+    if (instance.transferSyntaxUid === syntax) return true;
+    if (!CONVERSION_TARGETS.has(syntax)) return false;
+    const stored = transferSyntaxOf(instance.transferSyntaxUid);
+    return stored !== null && (stored.uid === IMPLICIT_VR_LITTLE_ENDIAN || transcodePlan(stored).ok);
+  });
+}
+
+/**
+ * The parts, each built when it is sent. `target` null: as stored; else instances stored in another
+ * syntax are converted (`servableIn` said they can be; a structural fault found now ends the response).
+ */
+async function* partsOf(services: HttpServices, root: string, instances: readonly StoredInstanceLocation[], target: string | null): AsyncGenerator<OutgoingPart> {
+  const { store, decodePool, implementation, settings, logger } = services.dicomweb;
+  for (const instance of instances) {
+    const headers = { 'Content-Location': instanceUrl(root, instance.studyInstanceUid, instance.seriesInstanceUid, instance.sopInstanceUid) };
+    if (target === null || instance.transferSyntaxUid === target) {
+      yield { contentType: `${DICOM}; transfer-syntax=${instance.transferSyntaxUid}`, headers, body: () => store.get(instance.objectKey as ObjectKey) };
+      continue;
+    }
+    const converted = await transcodeStoredObject(store, decodePool, instance.objectKey as ObjectKey, target, { maxInflatedBytes: settings.maxInflatedBytes });
+    if (!converted.ok) {
+      logger.warn({ event: 'transcode-refused', sopInstanceUid: instance.sopInstanceUid, transferSyntaxUid: instance.transferSyntaxUid, code: converted.error.code }, 'WADO-RS response ended: an instance cannot be converted');
+      throw new Error(`instance ${instance.sopInstanceUid} cannot be converted (${converted.error.code})`);
+    }
+    const meta = buildFileMetaHeader({
+      mediaStorageSopClassUid: instance.sopClassUid,
+      mediaStorageSopInstanceUid: instance.sopInstanceUid,
+      transferSyntaxUid: target,
+      implementationClassUid: implementation.classUid,
+      implementationVersionName: implementation.versionName,
+    });
+    const dataset = converted.value;
+    yield {
+      contentType: `${DICOM}; transfer-syntax=${target}`,
+      headers,
+      body: () => Readable.from((async function* () {
+        yield meta;
+        yield* dataset;
+      })()),
+    };
+  }
 }
 
 function retrieveRoute(url: string, params: typeof studyParams | typeof seriesParams | typeof instanceParams, what: string): Route {
@@ -51,12 +98,19 @@ function retrieveRoute(url: string, params: typeof studyParams | typeof seriesPa
     async handler({ params, services, reply, user, recordAccess }) {
       const path = params as AnyPath;
       const instances = await instancesOf(services, user(), path);
-      // Served as stored (no transcoding): a request for one specific other transfer syntax cannot be met.
-      const storedSyntaxes = new Set(instances.map((i) => i.transferSyntaxUid));
-      const matches = (syntax: string): boolean => storedSyntaxes.size === 1 && storedSyntaxes.has(syntax);
-      if (!acceptsMultipartOf(reply.request.headers.accept, DICOM, matches)) fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'instances are served as multipart/related application/dicom in their stored transfer syntax');
-      await recordAccess({ objects: [auditObjectOf(path, instances)], detail: { via: 'dicomweb', resource: what } });
-      return sendMultipart(reply, DICOM, partsOf(services, dicomwebRoot(reply), instances));
+      // The first acceptable media type decides: no transfer syntax or `*` → as stored; one named
+      // syntax → each instance in it (as stored, or converted), or 406 when one cannot be.
+      let target: string | null = null;
+      const servable = (syntax: string): boolean => {
+        if (!servableIn(instances, syntax)) return false;
+        target = syntax;
+        return true;
+      };
+      if (!acceptsMultipartOf(reply.request.headers.accept, DICOM, servable)) {
+        fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'instances are served in their stored transfer syntax, or converted losslessly to Explicit or Implicit VR Little Endian');
+      }
+      await recordAccess({ objects: [auditObjectOf(path, instances)], detail: { via: 'dicomweb', resource: what, ...(target === null ? {} : { transferSyntax: target }) } });
+      return sendMultipart(reply, DICOM, partsOf(services, dicomwebRoot(reply), instances, target));
     },
   });
 }

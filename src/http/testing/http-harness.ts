@@ -158,7 +158,16 @@ export async function createHttpHarness(
     },
     auditSearch: createAuditSearch(db.db),
     studies: index,
-    dicomweb: createDicomwebServices({ database: db.db, store: objectStore, ingest, decodePool, clock, logger, settings: options.dicomweb ?? {} }),
+    dicomweb: createDicomwebServices({
+      database: db.db,
+      store: objectStore,
+      ingest,
+      decodePool,
+      clock,
+      logger,
+      implementation: { classUid: IMPLEMENTATION_CLASS_UID, versionName: IMPLEMENTATION_VERSION_NAME },
+      settings: options.dicomweb ?? {},
+    }),
   });
   (harness as { app: FastifyInstance }).app = app;
   await app.ready();
