@@ -14,7 +14,8 @@
  * the twelve "unified" ones in that block without one (e.g. U+FA11 﨑) are listed here.
  *
  * Changing this table changes the stored normalized name columns: add a migration that
- * recomputes them (see `src/index/migrations/0004-query.ts`).
+ * recomputes them (`recomputeNormalizedNames`, src/index/migrations/normalized-names.ts); a test
+ * fails until the migration's fingerprint is updated.
  */
 export const KANJI_VARIANTS: Readonly<Record<string, string>> = {
   '髙': '高',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { KANJI_VARIANTS } from './kanji-variants.js';
 
 /**
@@ -38,4 +39,24 @@ export function normalizePersonNameGroup(group: string | null): string | null {
 
 export function trimTrailingComponents(group: string): string {
   return group.replace(/[\s^]+$/u, '');
+}
+
+/**
+ * Text that exercises every rule above (and the platform's NFKC, which a Node.js upgrade may
+ * change): width, kana, variants, IVS, case, compatibility ideographs, padding and components.
+ */
+const FINGERPRINT_PROBES = [
+  'ﾔﾏﾀﾞ^ﾀﾛｳ', 'やまだ^たろう', 'ゝゞゔ', 'ＹＡＭＡＤＡ', 'yamada^tarou^^', '髙橋', '﨑', '\uFA10', '葛\u{E0100}飾', '辻\uFE00',
+  'Ⅳ', '㈱', 'ﾞﾟ', 'ｶﾞ', 'Straße', 'ǅ', 'ﬁ', '①', '\u3000山田\u3000',
+];
+
+/**
+ * A fingerprint of what `normalizeForFuzzyMatching` does: the kanji variant table and its output
+ * on a probe set. The stored `*_norm` columns were computed with one such fingerprint; when it
+ * changes, they must be recomputed (a migration, see src/index/migrations/normalized-names.ts).
+ */
+export function fuzzyMatchingFingerprint(): string {
+  const table = Object.entries(KANJI_VARIANTS).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const probes = FINGERPRINT_PROBES.map((probe) => [probe, normalizeForFuzzyMatching(probe), normalizePersonNameGroup(probe)]);
+  return createHash('sha256').update(JSON.stringify({ table, probes })).digest('hex');
 }
