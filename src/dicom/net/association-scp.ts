@@ -5,13 +5,14 @@
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { decodeAssociateRq, encodeAssociateAc } from './associate-codec.js';
+import { type AcceptorIdentity, buildAssociateAc, checkAssociateRq, sendLimitOf } from './association-acceptance.js';
+import { decodeAssociateRq } from './associate-codec.js';
 import { describe } from './dataset-sinks.js';
 import { DimseReceiver } from './dimse-receiver.js';
 import type { AssociationInfo, AssociationRequestInfo, DimseServiceHandlers, NetLogger, NetworkSecurityEventKind } from './handlers.js';
 import type { DimseApplicationHandlers } from './query-handlers.js';
 import { isDecodeError } from './item-reader.js';
-import { type NegotiationPolicy, checkContextIds, negotiatePresentationContexts } from './negotiation.js';
+import { type NegotiationPolicy, negotiatePresentationContexts } from './negotiation.js';
 import { PduConnection } from './pdu-connection.js';
 import { decodeAbort, encodeAbort, encodeAssociateRj, maxFragmentBytes } from './pdu-codec.js';
 import type { PduReadError } from './pdu-reader.js';
@@ -20,7 +21,6 @@ import {
   AbortSource,
   type AssociateRj,
   type AssociateRq,
-  DICOM_APPLICATION_CONTEXT,
   PduType,
   type RawPdu,
   RejectReason,
@@ -29,16 +29,7 @@ import {
 } from './pdu-types.js';
 import { isValidAeTitle } from './values.js';
 
-export interface ScpConfig {
-  readonly aeTitle: string;
-  /** 'exact': the called AE title must be ours (else reject, reason 7); 'any': accept any. */
-  readonly calledAeTitleCheck: 'exact' | 'any';
-  readonly implementationClassUid: string;
-  readonly implementationVersionName: string;
-  /** The Maximum Length we advertise and accept (PS3.8 D.1). */
-  readonly maxPduBytes: number;
-  /** Largest P-DATA-TF we send, even if the peer accepts more (0 in its request = no limit). */
-  readonly maxSendPduBytes: number;
+export interface ScpConfig extends AcceptorIdentity {
   readonly artimMs: number;
   readonly idleMs: number;
   readonly policy: NegotiationPolicy;
@@ -50,9 +41,6 @@ export interface ScpConfig {
 export interface Admission {
   tryAdmit(peerAddress: string): (() => void) | null;
 }
-
-/** Peers advertising a smaller Maximum Length are not worth talking to (DCMTK's floor is 4096). */
-const MIN_PEER_PDU_BYTES = 1024;
 
 type State = 'awaiting-rq' | 'deciding' | 'established' | 'closing' | 'closed';
 
@@ -174,8 +162,11 @@ export class ScpAssociation {
     }
     this.validCalling = isValidAeTitle(rq.callingAeTitle) ? rq.callingAeTitle : null;
     this.validCalled = isValidAeTitle(rq.calledAeTitle) ? rq.calledAeTitle : null;
-    const refusal = this.check(rq);
-    if (refusal !== null) return this.reject(refusal);
+    const refused = checkAssociateRq(rq, this.config);
+    if (refused !== null) {
+      if (refused.security !== null) this.security(refused.security.kind, refused.security.detail);
+      return this.reject(refused.rejection);
+    }
     this.info = { ...this.info, callingAeTitle: rq.callingAeTitle, calledAeTitle: rq.calledAeTitle };
     const release = this.admission.tryAdmit(this.info.peerAddress);
     if (release === null) {
@@ -188,32 +179,6 @@ export class ScpAssociation {
     if (this.connection.closed) return;
     if (!decision.accept) return this.reject(decision);
     this.establish(rq);
-  }
-
-  /** Our own checks, in the order of PS3.8 table 9-21. */
-  private check(rq: AssociateRq): AssociateRj | null {
-    const { Permanent } = RejectResult;
-    if ((rq.protocolVersion & 0x0001) === 0) {
-      return { result: Permanent, source: RejectSource.ServiceProviderAcse, reason: RejectReason.Acse.ProtocolVersionNotSupported };
-    }
-    if (rq.applicationContextName !== DICOM_APPLICATION_CONTEXT) {
-      return { result: Permanent, source: RejectSource.ServiceUser, reason: RejectReason.User.ApplicationContextNotSupported };
-    }
-    if (this.validCalling === null) {
-      this.security('association-rejected', 'invalid calling AE title');
-      return { result: Permanent, source: RejectSource.ServiceUser, reason: RejectReason.User.CallingAeNotRecognized };
-    }
-    if (this.validCalled === null || (this.config.calledAeTitleCheck === 'exact' && rq.calledAeTitle !== this.config.aeTitle)) {
-      this.security('association-rejected', 'called AE title is not ours');
-      return { result: Permanent, source: RejectSource.ServiceUser, reason: RejectReason.User.CalledAeNotRecognized };
-    }
-    const idProblem = checkContextIds(rq.presentationContexts);
-    const peerMax = rq.userInformation.maxPduLength;
-    if (idProblem !== null || (peerMax !== null && peerMax !== 0 && peerMax < MIN_PEER_PDU_BYTES)) {
-      this.security('malformed-pdu', idProblem ?? 'peer maximum length too small');
-      return { result: Permanent, source: RejectSource.ServiceUser, reason: RejectReason.User.NoReasonGiven };
-    }
-    return null;
   }
 
   private async decide(rq: AssociateRq): Promise<{ accept: true } | ({ accept: false } & AssociateRj)> {
@@ -238,27 +203,8 @@ export class ScpAssociation {
       return this.reject({ result: RejectResult.Transient, source: RejectSource.ServiceProviderPresentation, reason: RejectReason.Presentation.TemporaryCongestion });
     }
     const outcome = negotiatePresentationContexts(rq.presentationContexts, rq.userInformation.roleSelections, this.config.policy);
-    const proposedWindow = rq.userInformation.asyncOperationsWindow;
-    const ac = encodeAssociateAc({
-      protocolVersion: 1,
-      calledAeTitle: rq.calledAeTitle,
-      callingAeTitle: rq.callingAeTitle,
-      applicationContextName: DICOM_APPLICATION_CONTEXT,
-      presentationContexts: outcome.results,
-      userInformation: {
-        maxPduLength: this.config.maxPduBytes,
-        implementationClassUid: this.config.implementationClassUid,
-        implementationVersionName: this.config.implementationVersionName,
-        // PS3.7 D.3.3.3: we perform one operation at a time; say so when asked.
-        asyncOperationsWindow: proposedWindow === null ? null : { maxOperationsInvoked: 1, maxOperationsPerformed: 1 },
-        roleSelections: outcome.roleReplies,
-        extendedNegotiations: [],
-        userIdentity: null,
-        userIdentityServerResponse: null,
-      },
-    });
-    const peerMax = rq.userInformation.maxPduLength ?? 0;
-    const sendMax = peerMax === 0 ? this.config.maxSendPduBytes : Math.min(peerMax, this.config.maxSendPduBytes);
+    const ac = buildAssociateAc(rq, outcome, this.config);
+    const sendMax = sendLimitOf(rq, this.config);
     this.receiver = new DimseReceiver({
       association: this.info,
       accepted: outcome.accepted,
