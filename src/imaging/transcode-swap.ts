@@ -14,14 +14,10 @@
  */
 import { err, kakuteiError, ok, type ErrorCode, type Result } from '../errors/index.js';
 import { ByteSourceError, type ByteSource } from './byte-source.js';
+import { ITEM, ITEM_DELIMITATION, PIXEL_DATA, SEQUENCE_DELIMITATION, UNDEFINED_LENGTH, explicitHeader, implicitHeader } from './element-headers.js';
 import { TranscodeStreamError } from './transcode-pixels.js';
 import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS } from '../dicom/dictionary/value-representations.js';
 
-const UNDEFINED_LENGTH = 0xffffffff;
-const ITEM = 0xfffee000;
-const ITEM_DELIMITATION = 0xfffee00d;
-const SEQUENCE_DELIMITATION = 0xfffee0dd;
-const PIXEL_DATA = 0x7fe00010;
 const MAX_DEPTH = 64;
 /** Values up to this size are read and swapped in memory; larger ones are streamed. */
 const IN_MEMORY_VALUE_BYTES = 64 * 1024;
@@ -58,25 +54,6 @@ function swapInPlace(bytes: Uint8Array, unit: 2 | 4 | 8): void {
   }
 }
 
-/** Tag and 32-bit length in little endian: item and delimitation headers (PS3.5 §7.5). */
-function itemHeader(tag: number, length: number): Uint8Array {
-  const out = Buffer.alloc(8);
-  out.writeUInt16LE(tag >>> 16, 0);
-  out.writeUInt16LE(tag & 0xffff, 2);
-  out.writeUInt32LE(length, 4);
-  return out;
-}
-
-function elementHeader(tag: number, vr: string, length: number, long: boolean): Uint8Array {
-  const out = Buffer.alloc(long ? 12 : 8);
-  out.writeUInt16LE(tag >>> 16, 0);
-  out.writeUInt16LE(tag & 0xffff, 2);
-  out.write(vr, 4, 'latin1');
-  if (long) out.writeUInt32LE(length, 8);
-  else out.writeUInt16LE(length, 6);
-  return out;
-}
-
 class BigEndianWalker {
   constructor(private readonly source: ByteSource) {}
 
@@ -100,7 +77,7 @@ class BigEndianWalker {
       const view = await this.header(position);
       const tag = BigEndianWalker.tagOf(view);
       if (tag === ITEM_DELIMITATION && end === null && depth > 0) {
-        yield itemHeader(tag, view.getUint32(4, false));
+        yield implicitHeader(tag, view.getUint32(4, false));
         return position + 8;
       }
       if (tag >>> 16 === 0xfffe) throw new SwapStop('DATASET_UNPARSEABLE', 'an item tag among elements');
@@ -115,7 +92,7 @@ class BigEndianWalker {
     if (long && view.byteLength < 12) throw new SwapStop('DATASET_TRUNCATED', 'a header runs past the end of the object');
     const length = long ? view.getUint32(8, false) : view.getUint16(6, false);
     const valueStart = position + (long ? 12 : 8);
-    yield elementHeader(tag, vr, length, long);
+    yield explicitHeader(tag, vr, length);
     if (length === UNDEFINED_LENGTH) {
       if (tag === PIXEL_DATA) throw new SwapStop('PIXEL_DATA_INVALID', 'encapsulated pixel data in a big endian dataset');
       // Explicit UN of undefined length holds implicit VR little endian items (PS3.5 §6.2.2), whose
@@ -146,11 +123,11 @@ class BigEndianWalker {
       const length = view.getUint32(4, false);
       if (tag === SEQUENCE_DELIMITATION) {
         if (end !== null) throw new SwapStop('DATASET_UNPARSEABLE', 'a sequence delimiter in a defined-length sequence');
-        yield itemHeader(tag, length);
+        yield implicitHeader(tag, length);
         return position + 8;
       }
       if (tag !== ITEM) throw new SwapStop('DATASET_UNPARSEABLE', 'expected an item');
-      yield itemHeader(tag, length);
+      yield implicitHeader(tag, length);
       const itemStart = position + 8;
       if (length === UNDEFINED_LENGTH) {
         position = yield* this.dataset(itemStart, null, depth);

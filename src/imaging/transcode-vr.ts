@@ -23,16 +23,12 @@
 import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS } from '../dicom/dictionary/value-representations.js';
 import { kakuteiError, type ErrorCode, type KakuteiError } from '../errors/index.js';
 import { implicitVrOf } from './dataset-tree.js';
+import { ITEM, ITEM_DELIMITATION, PIXEL_DATA, SEQUENCE_DELIMITATION, UNDEFINED_LENGTH, explicitHeader, implicitHeader } from './element-headers.js';
 import { SequenceEnded, type SequentialBytes } from './sequential-bytes.js';
 import { TranscodeStreamError } from './transcode-pixels.js';
 
 export type VrDirection = 'to-implicit' | 'to-explicit';
 
-const UNDEFINED_LENGTH = 0xffffffff;
-const ITEM = 0xfffee000;
-const ITEM_DELIMITATION = 0xfffee00d;
-const SEQUENCE_DELIMITATION = 0xfffee0dd;
-const PIXEL_DATA = 0x7fe00010;
 const PIXEL_REPRESENTATION = 0x00280103;
 const BITS_ALLOCATED = 0x00280100;
 const MAX_DEPTH = 64;
@@ -69,26 +65,6 @@ function tagOf(head: Uint8Array): number {
 
 function uint32At(bytes: Uint8Array, offset: number): number {
   return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
-}
-
-/** Tag and 32-bit length: an implicit VR element header, and in both syntaxes an item or delimiter. */
-function implicitHeader(tag: number, length: number): Uint8Array {
-  const out = Buffer.alloc(8);
-  out.writeUInt16LE(tag >>> 16, 0);
-  out.writeUInt16LE(tag & 0xffff, 2);
-  out.writeUInt32LE(length, 4);
-  return out;
-}
-
-function explicitHeader(tag: number, vr: string, length: number): Uint8Array {
-  const long = LONG_LENGTH_VRS.has(vr);
-  const out = Buffer.alloc(long ? 12 : 8);
-  out.writeUInt16LE(tag >>> 16, 0);
-  out.writeUInt16LE(tag & 0xffff, 2);
-  out.write(vr, 4, 'latin1');
-  if (long) out.writeUInt32LE(length, 8);
-  else out.writeUInt16LE(length, 6);
-  return out;
 }
 
 class VrConverter {
