@@ -1,60 +1,36 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../testing/dcmtk.js';
-import { makeFixtureSet } from '../testing/fixtures/index.js';
 import type { FixtureFile } from '../testing/fixtures/index.js';
-import { sendFiles } from '../testing/send.js';
-import { startKakuteiProcess } from '../testing/server-process.js';
+import { startRetrieveRig, type RetrieveRig } from '../testing/retrieve-rig.js';
 import type { KakuteiProcess } from '../testing/server-process.js';
 import { hasTool, requireTools } from '../testing/tools.js';
-import { datasetOfPart10, startStorescp } from '../testing/storescp.js';
+import { datasetOfPart10 } from '../testing/storescp.js';
 
 const TOOLS = ['findscu', 'movescu', 'getscu', 'storescp', 'storescu', 'echoscu'];
 
 const datasetOf = datasetOfPart10;
 
 describe('query and retrieve against kakutei serve, with DCMTK peers', () => {
-  let work: string;
+  let rig: RetrieveRig | null = null;
+  // Set once the rig is up (each test checks the tools first).
+  let work = '';
   let server: KakuteiProcess | null = null;
-  let storescp: ChildProcess | null = null;
-  let fixtures: FixtureFile[] = [];
-  let scpDir: string;
+  let fixtures: readonly FixtureFile[] = [];
+  let scpDir = '';
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'kakutei-qr-'));
     if (!TOOLS.every(hasTool)) return;
-    fixtures = await makeFixtureSet(join(work, 'fixtures'));
-    scpDir = join(work, 'storescp');
-    mkdirSync(scpDir);
-    const started = await startStorescp(scpDir, { accepts: 'all' });
-    storescp = started.process;
-    const scpPort = started.port;
     // Peers as a hospital would declare them: a viewer that may query and retrieve, and a PACS
     // that is a C-MOVE destination. Unknown AEs may only echo and store.
-    const config = join(work, 'kakutei.yaml');
-    writeFileSync(
-      config,
-      [
-        'dicom:',
-        '  fallbackCharacterSets: { TESTSCU: shift_jis }',
-        '  peers:',
-        '    - { aeTitle: VIEWER, allow: [echo, query, retrieve] }',
-        `    - { aeTitle: STORESCP, host: 127.0.0.1, port: ${scpPort}, allow: [echo] }`,
-        '',
-      ].join('\n'),
-    );
-    server = await startKakuteiProcess({ dataDir: join(work, 'data'), args: ['--config', config] });
-    const sent = await sendFiles(server.dicomPort, fixtures);
-    assert.equal(sent.acknowledged.length, fixtures.length, sent.log);
+    rig = await startRetrieveRig({ name: 'qr', destinations: [{ aeTitle: 'STORESCP', accepts: 'all' }], dicomConfig: ['  fallbackCharacterSets: { TESTSCU: shift_jis }'] });
+    ({ work, server, fixtures } = rig);
+    scpDir = rig.destinations.get('STORESCP')!.dir;
   });
   after(async () => {
-    storescp?.kill();
-    await server?.stop();
-    rmSync(work, { recursive: true, force: true });
+    await rig?.close();
   });
 
   const findscu = (callingAe: string, keys: string[]) =>

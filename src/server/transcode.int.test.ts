@@ -7,22 +7,15 @@
  * everything lossless arrives in implicit VR, as DCMTK's own dcmconv would write it.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readFileMeta } from '../dicom/part10/index.js';
 import { bufferByteSource, findElement, openStoredSource } from '../imaging/index.js';
 import { run } from '../testing/dcmtk.js';
-import { makeFixtureSet } from '../testing/fixtures/index.js';
-import type { FixtureFile } from '../testing/fixtures/index.js';
 import { grayscale16 } from '../testing/fixtures/pixels.js';
-import { sendFiles } from '../testing/send.js';
-import { startKakuteiProcess } from '../testing/server-process.js';
-import type { KakuteiProcess } from '../testing/server-process.js';
+import { startRetrieveRig, type RetrieveRig } from '../testing/retrieve-rig.js';
 import { hasTool, requireTools } from '../testing/tools.js';
-import { startStorescp } from '../testing/storescp.js';
 
 const TOOLS = ['movescu', 'storescp', 'storescu', 'echoscu', 'dcmconv', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'dcmdjpeg', 'dcmdjpls', 'dcmdrle'];
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -38,7 +31,6 @@ const TRANSCODED: Record<string, { readonly tool: string } | { readonly seed: nu
 };
 const AS_STORED = ['ct-explicit-le', 'ct-implicit-le-signed', 'mr-explicit-be', 'sc-multiframe-word-explicit-le'];
 const LOSSY = ['sc-jpeg-baseline', 'us-ybr-jpeg-baseline', 'mr-jpeg-extended', 'cr-jpegls-near-lossless', 'ct-jpeg2000-lossy'];
-
 
 function datasetOf(bytes: Buffer): { sopInstanceUid: string; transferSyntaxUid: string; dataset: Buffer } {
   const meta = readFileMeta(bytes);
@@ -56,65 +48,40 @@ async function nativePixels(bytes: Buffer): Promise<Buffer> {
 }
 
 describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
-  let work: string;
-  let server: KakuteiProcess | null = null;
-  let storescp: ChildProcess | null = null;
-  let fixtures: FixtureFile[] = [];
-  let scpDir: string;
-  let implicitScp: ChildProcess | null = null;
-  let implicitDir: string;
+  let rig: RetrieveRig | null = null;
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'kakutei-transcode-'));
     if (!TOOLS.every(hasTool)) return;
-    fixtures = await makeFixtureSet(join(work, 'fixtures'));
-    scpDir = join(work, 'storescp');
-    mkdirSync(scpDir);
-    // storescp's default accepts the uncompressed syntaxes only.
-    const started = await startStorescp(scpDir, { accepts: 'uncompressed' });
-    storescp = started.process;
-    const scpPort = started.port;
-    implicitDir = join(work, 'implicit');
-    mkdirSync(implicitDir);
-    const implicitOnly = await startStorescp(implicitDir, { accepts: 'implicit' });
-    implicitScp = implicitOnly.process;
-    const config = join(work, 'kakutei.yaml');
-    writeFileSync(
-      config,
-      [
-        'dicom:',
-        '  peers:',
-        '    - { aeTitle: VIEWER, allow: [echo, query, retrieve] }',
-        `    - { aeTitle: STORESCP, host: 127.0.0.1, port: ${scpPort}, allow: [echo] }`,
-        `    - { aeTitle: OLDPACS, host: 127.0.0.1, port: ${implicitOnly.port}, allow: [echo] }`,
-        '',
-      ].join('\n'),
-    );
-    server = await startKakuteiProcess({ dataDir: join(work, 'data'), args: ['--config', config] });
-    const study = fixtures.find((fixture) => fixture.name === 'ct-explicit-le')!.studyInstanceUid;
-    const inStudy = fixtures.filter((fixture) => fixture.studyInstanceUid === study);
-    const sent = await sendFiles(server.dicomPort, inStudy);
-    assert.equal(sent.acknowledged.length, inStudy.length, sent.log);
+    // storescp's default accepts the uncompressed syntaxes only; +xi, implicit VR little endian alone.
+    rig = await startRetrieveRig({
+      name: 'transcode',
+      destinations: [{ aeTitle: 'STORESCP', accepts: 'uncompressed' }, { aeTitle: 'OLDPACS', accepts: 'implicit' }],
+      send: (fixtures) => fixtures.filter((f) => f.studyInstanceUid === fixtures.find((g) => g.name === 'ct-explicit-le')!.studyInstanceUid),
+    });
   });
   after(async () => {
-    storescp?.kill();
-    implicitScp?.kill();
-    await server?.stop();
-    rmSync(work, { recursive: true, force: true });
+    await rig?.close();
   });
 
-  it('sends lossless objects decoded to explicit VR LE with their pixels, uncompressed ones as stored, lossy ones never', async (t) => {
-    if (!requireTools(t, ...TOOLS)) return;
-    const study = fixtures.find((fixture) => fixture.name === 'ct-explicit-le')!.studyInstanceUid;
-    const moved = await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', 'STORESCP', '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${study}`, '127.0.0.1', String(server!.dicomPort)]);
+  /** Moves the fixture study to `destination`; what arrived there, by SOP Instance UID. */
+  async function moveStudyTo(destination: string): Promise<Map<string, ReturnType<typeof datasetOf> & { path: string }>> {
+    const { server, destinations } = rig!;
+    const study = rig!.fixture('ct-explicit-le').studyInstanceUid;
+    const moved = await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', destination, '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${study}`, '127.0.0.1', String(server.dicomPort)]);
     const output = moved.stdout + moved.stderr;
     // The lossy sub-operations fail: B000, sub-operations complete with one or more failures.
     assert.match(output, /SubOperationsCompleteOneOrMoreFailures|B000/i, output);
-    const received = new Map(readdirSync(scpDir).map((name) => {
-      const parsed = datasetOf(readFileSync(join(scpDir, name)));
-      return [parsed.sopInstanceUid, { ...parsed, path: join(scpDir, name) }] as const;
+    const dir = destinations.get(destination)!.dir;
+    return new Map(readdirSync(dir).map((name) => {
+      const parsed = datasetOf(readFileSync(join(dir, name)));
+      return [parsed.sopInstanceUid, { ...parsed, path: join(dir, name) }] as const;
     }));
-    const byName = (name: string) => fixtures.find((fixture) => fixture.name === name)!;
+  }
+
+  it('sends lossless objects decoded to explicit VR LE with their pixels, uncompressed ones as stored, lossy ones never', async (t) => {
+    if (!requireTools(t, ...TOOLS)) return;
+    const received = await moveStudyTo('STORESCP');
+    const byName = (name: string) => rig!.fixture(name);
     for (const [name, reference] of Object.entries(TRANSCODED)) {
       const arrived = received.get(byName(name).sopInstanceUid);
       assert.ok(arrived !== undefined, `${name} arrived`);
@@ -122,7 +89,7 @@ describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
       const pixels = await nativePixels(readFileSync(arrived.path));
       let expected: Buffer;
       if ('tool' in reference) {
-        const decoded = join(work, `${name}.dcmtk.dcm`);
+        const decoded = join(rig!.work, `${name}.dcmtk.dcm`);
         assert.equal((await run(reference.tool, [byName(name).path, decoded])).code, 0);
         expected = await nativePixels(readFileSync(decoded));
       } else {
@@ -135,21 +102,14 @@ describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
       assert.ok(arrived?.dataset.equals(datasetOf(readFileSync(byName(name).path)).dataset), `${name} arrived unchanged`);
     }
     for (const name of LOSSY) assert.ok(!received.has(byName(name).sopInstanceUid), `${name} was not decoded to be sent`);
-    const refused = server!.logs.filter((entry) => entry['event'] === 'transcode-refused').map((entry) => entry['sopInstanceUid']);
+    const refused = rig!.server.logs.filter((entry) => entry['event'] === 'transcode-refused').map((entry) => entry['sopInstanceUid']);
     for (const name of LOSSY) assert.ok(refused.includes(byName(name).sopInstanceUid), `${name}: refusal logged`);
   });
 
   it('sends everything lossless to a peer that accepts only implicit VR LE, as dcmconv +ti would write it', async (t) => {
     if (!requireTools(t, ...TOOLS)) return;
-    const study = fixtures.find((fixture) => fixture.name === 'ct-explicit-le')!.studyInstanceUid;
-    const moved = await run('movescu', ['-v', '-aet', 'VIEWER', '-aec', 'KAKUTEI', '-aem', 'OLDPACS', '-S', '-k', '0008,0052=STUDY', '-k', `0020,000D=${study}`, '127.0.0.1', String(server!.dicomPort)]);
-    const output = moved.stdout + moved.stderr;
-    assert.match(output, /SubOperationsCompleteOneOrMoreFailures|B000/i, output);
-    const received = new Map(readdirSync(implicitDir).map((name) => {
-      const parsed = datasetOf(readFileSync(join(implicitDir, name)));
-      return [parsed.sopInstanceUid, { ...parsed, path: join(implicitDir, name) }] as const;
-    }));
-    const byName = (name: string) => fixtures.find((fixture) => fixture.name === name)!;
+    const received = await moveStudyTo('OLDPACS');
+    const byName = (name: string) => rig!.fixture(name);
     for (const name of [...Object.keys(TRANSCODED), ...AS_STORED]) {
       const arrived = received.get(byName(name).sopInstanceUid);
       assert.ok(arrived !== undefined, `${name} arrived`);
@@ -157,7 +117,7 @@ describe('C-MOVE to a peer that accepts only uncompressed syntaxes', () => {
     }
     // What was stored uncompressed arrives as DCMTK converts it (undefined lengths, no group lengths).
     for (const name of AS_STORED) {
-      const converted = join(work, `${name}.dcmconv-ti.dcm`);
+      const converted = join(rig!.work, `${name}.dcmconv-ti.dcm`);
       assert.equal((await run('dcmconv', ['+ti', '-e', '-g', '-F', byName(name).path, converted])).code, 0);
       assert.ok(received.get(byName(name).sopInstanceUid)!.dataset.equals(readFileSync(converted)), `${name}: as dcmconv +ti writes it`);
     }
