@@ -131,7 +131,13 @@ export async function sendFiles(port, calledAe, files, associations) {
   const results = await Promise.all(parts.map((part) => storescu(port, calledAe, part)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const failures = results.filter((r) => r.code !== 0 || /^E: /m.test(r.stderr));
-  if (failures.length > 0) throw new Error(`storescu failed: ${failures.map((f) => `exit ${f.code}: ${f.stderr.split('\n').filter((l) => l.startsWith('E:')).slice(0, 5).join(' | ')}`).join('; ')}`);
+  // Its E: lines say why; when there are none (a crash, a refused association), its last lines do.
+  const why = (stderr) => {
+    const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+    const errors = lines.filter((l) => l.startsWith('E:') || l.startsWith('F:'));
+    return (errors.length > 0 ? errors.slice(0, 5) : lines.slice(-5)).join(' | ') || '(no output)';
+  };
+  if (failures.length > 0) throw new Error(`storescu failed: ${failures.map((f) => `exit ${f.code}: ${why(f.stderr)}`).join('; ')}`);
   return seconds;
 }
 
