@@ -79,6 +79,15 @@ export function peakRssBytes(pid) {
   return match === null ? null : Number(match[1]) * 1024;
 }
 
+/** User and system CPU time of a live process so far, all its threads, in milliseconds (Linux /proc). */
+export function cpuMilliseconds(pid) {
+  // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks; the command name (field 2) may hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return { user: (Number(fields[11]) * 1000) / ticksPerSecond, system: (Number(fields[12]) * 1000) / ticksPerSecond };
+}
+
 /** Stops a server: SIGTERM, then SIGKILL after `graceMs`. */
 export async function stopProcess(proc, graceMs = 10_000) {
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 import { parseArgs } from 'node:util';
-import { ensurePrivateNetwork, median, mkdirSync, peakRssBytes, sendFiles, stopProcess, totalBytes, which, writeJson } from './lib.mjs';
+import { cpuMilliseconds, ensurePrivateNetwork, median, mkdirSync, peakRssBytes, sendFiles, stopProcess, totalBytes, which, writeJson } from './lib.mjs';
 import { SERVERS } from './servers.mjs';
 
 const isolated = ensurePrivateNetwork(fileURLToPath(import.meta.url));
@@ -100,12 +100,16 @@ async function runScenarios(key, server, scenarios, into) {
       mkdirSync(dir, { recursive: true });
       const handle = await server.start(dir);
       try {
+        const before = cpuMilliseconds(handle.proc.child.pid);
         const seconds = await sendFiles(handle.port, handle.ae, scenario.files, scenario.associations);
+        const after = cpuMilliseconds(handle.proc.child.pid);
         const peakRss = peakRssBytes(handle.proc.child.pid);
         const stored = await handle.stored();
         if (stored !== null && stored !== scenario.files.length) throw new Error(`${server.label} stored ${stored} of ${scenario.files.length}`);
-        runs.push({ seconds, imagesPerSecond: scenario.files.length / seconds, megabytesPerSecond: scenario.bytes / 1e6 / seconds, peakRssBytes: peakRss });
-        log(`bench: ${server.label} | ${scenario.name} | round ${round}: ${seconds.toFixed(2)} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+        // The server's own CPU per object (all its threads): steadier than images/s on a noisy disk.
+        const cpuMsPerObject = (after.user + after.system - before.user - before.system) / scenario.files.length;
+        runs.push({ seconds, imagesPerSecond: scenario.files.length / seconds, megabytesPerSecond: scenario.bytes / 1e6 / seconds, peakRssBytes: peakRss, cpuMsPerObject });
+        log(`bench: ${server.label} | ${scenario.name} | round ${round}: ${seconds.toFixed(2)} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, CPU ${cpuMsPerObject.toFixed(2)} ms/object`);
       } finally {
         await stopProcess(handle.proc);
         if (!values.keep) rmSync(dir, { recursive: true, force: true });
@@ -121,6 +125,7 @@ async function runScenarios(key, server, scenarios, into) {
         imagesPerSecond: median(runs.map((r) => r.imagesPerSecond)),
         megabytesPerSecond: median(runs.map((r) => r.megabytesPerSecond)),
         peakRssBytes: median(runs.map((r) => r.peakRssBytes)),
+        cpuMsPerObject: median(runs.map((r) => r.cpuMsPerObject)),
       },
     };
   }
@@ -128,11 +133,11 @@ async function runScenarios(key, server, scenarios, into) {
 
 function printTable(scenarios, results) {
   const keys = Object.keys(results).filter((k) => results[k].skipped === undefined);
-  const rows = [['scenario', 'server', 'images/s', 'MB/s', 'peak RSS MiB']];
+  const rows = [['scenario', 'server', 'images/s', 'MB/s', 'peak RSS MiB', 'server CPU ms/object']];
   for (const s of scenarios) {
     for (const k of keys) {
       const m = results[k][s.key].median;
-      rows.push([s.name, SERVERS[k].label, m.imagesPerSecond.toFixed(1), m.megabytesPerSecond.toFixed(1), (m.peakRssBytes / 2 ** 20).toFixed(0)]);
+      rows.push([s.name, SERVERS[k].label, m.imagesPerSecond.toFixed(1), m.megabytesPerSecond.toFixed(1), (m.peakRssBytes / 2 ** 20).toFixed(0), m.cpuMsPerObject.toFixed(2)]);
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
