@@ -202,7 +202,7 @@ export async function writeDicomFiles(dir, instances) {
   return paths;
 }
 
-/** The four searches of the issue, plus a selective name; keys for C-FIND and for QIDO-RS. */
+/** The four searches of the issue, plus a selective name and a name that matches nothing; keys for C-FIND and for QIDO-RS. */
 export function queriesFor(instances) {
   const { studies, patients } = shapeOf(instances);
   let s = Math.floor(studies / 2) + 1;
@@ -211,6 +211,8 @@ export function queriesFor(instances) {
   return [
     { label: 'name prefix TAKA*', find: { PatientName: 'TAKA*' }, qido: 'PatientName=TAKA*', orthanc: { PatientName: 'TAKA*' } },
     { label: 'name prefix YAMAZAKI^YUKI* (selective)', find: { PatientName: 'YAMAZAKI^YUKI*' }, qido: 'PatientName=YAMAZAKI%5EYUKI*', orthanc: { PatientName: 'YAMAZAKI^YUKI*' } },
+    // A misspelt name matches nothing: a plan that walks the studies and filters reads them all.
+    { label: 'name prefix YAMAZKI* (no match)', find: { PatientName: 'YAMAZKI*' }, qido: 'PatientName=YAMAZKI*', orthanc: { PatientName: 'YAMAZKI*' } },
     // C-FIND: fuzzy semantic matching is not negotiated, so the ideographic prefix is literal there.
     { label: 'kanji prefix 高橋* (QIDO: fuzzy たかはし*)', find: { PatientName: '高橋*' }, qido: `PatientName=${encodeURIComponent('たかはし*')}&fuzzymatching=true`, orthanc: null },
     { label: 'date range 20150201-20150302', find: { StudyDate: '20150201-20150302' }, qido: 'StudyDate=20150201-20150302', orthanc: { StudyDate: '20150201-20150302' } },
