@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { err, kakuteiError, ok, type ErrorCode, type Result } from '../errors/index.js';
 import type { DecodedFrame, DecodeRequest } from './decode-frame.js';
+import type { PixelModule } from './pixel-module.js';
 import type { WorkerJob, WorkerReply } from './decode-worker.js';
 
 export interface DecodePoolOptions {
@@ -155,4 +156,21 @@ export class DecodePool {
       }),
     );
   }
+}
+
+/** The decode request for one frame of an object whose pixel module is `pixel`. */
+export function decodeRequestOf(pixel: PixelModule, transferSyntaxUid: string, bytes: Uint8Array, bitOffset = 0): DecodeRequest {
+  return {
+    transferSyntaxUid,
+    rows: pixel.rows,
+    columns: pixel.columns,
+    samplesPerPixel: pixel.samplesPerPixel,
+    bitsAllocated: pixel.bitsAllocated,
+    bitsStored: pixel.bitsStored,
+    pixelRepresentation: pixel.pixelRepresentation,
+    photometricInterpretation: pixel.photometricInterpretation,
+    planarConfiguration: pixel.planarConfiguration,
+    bitOffset,
+    bytes,
+  };
 }

@@ -1,7 +1,7 @@
 /** One frame of a stored object, located, read and decoded in the pool. */
 import { err, kakuteiError, type Result } from '../errors/index.js';
 import type { DecodedFrame } from './decode-frame.js';
-import type { DecodePool } from './decode-pool.js';
+import { decodeRequestOf, type DecodePool } from './decode-pool.js';
 import { locateFrame, readFrameBytes } from './frames.js';
 import type { StoredObject } from './stored-object.js';
 
@@ -12,17 +12,7 @@ export async function decodeStoredFrame(pool: DecodePool, stored: StoredObject, 
   if (p.bitsAllocated === 32 && stored.transferSyntax.encapsulated) return err(kakuteiError('DECODE_UNSUPPORTED', '32-bit compressed samples'));
   const bytes = await readFrameBytes(stored, location.value);
   if (!bytes.ok) return bytes;
-  return pool.decode({
-    transferSyntaxUid: stored.transferSyntax.deflated ? '1.2.840.10008.1.2.1' : stored.meta.transferSyntaxUid,
-    rows: p.rows,
-    columns: p.columns,
-    samplesPerPixel: p.samplesPerPixel,
-    bitsAllocated: p.bitsAllocated,
-    bitsStored: p.bitsStored,
-    pixelRepresentation: p.pixelRepresentation,
-    photometricInterpretation: p.photometricInterpretation,
-    planarConfiguration: p.planarConfiguration,
-    bitOffset: location.value.bitOffset,
-    bytes: bytes.value,
-  });
+  // A deflated object's frames are native once inflated.
+  const syntax = stored.transferSyntax.deflated ? '1.2.840.10008.1.2.1' : stored.meta.transferSyntaxUid;
+  return pool.decode(decodeRequestOf(p, syntax, bytes.value, location.value.bitOffset));
 }

@@ -30,7 +30,8 @@ export interface OpenOptions {
 const META_PROBE_BYTES = [16 * 1024, 1024 * 1024];
 export const DEFAULT_MAX_INFLATED_DATASET_BYTES = 256 * 1024 * 1024;
 
-async function readMeta(source: ByteSource): Promise<Result<FileMeta>> {
+/** The File Meta group of a stored object, read from a 16 KiB prefix (1 MiB for a very long meta group). */
+export async function readMeta(source: ByteSource): Promise<Result<FileMeta>> {
   let last: Result<FileMeta> = err(kakuteiError('DATASET_TRUNCATED', 'empty object'));
   for (const probe of META_PROBE_BYTES) {
     const length = Math.min(probe, source.sizeBytes);

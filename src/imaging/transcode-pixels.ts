@@ -19,7 +19,7 @@ import type { ByteSource } from './byte-source.js';
 import type { DatasetNode, ElementNode } from './dataset-tree.js';
 import { PIXEL_DATA } from './dataset-tree.js';
 import type { DecodedFrame } from './decode-frame.js';
-import type { DecodePool } from './decode-pool.js';
+import { decodeRequestOf, type DecodePool } from './decode-pool.js';
 import { locateFrame, readFrameBytes, type FrameLocation } from './frames.js';
 import { readPixelModule, type PixelModule } from './pixel-module.js';
 import { openStoredSource, type StoredObject } from './stored-object.js';
@@ -137,20 +137,7 @@ class FrameDecoder {
   }
 
   private decodeOnce(location: FrameLocation, bytes: Uint8Array): Promise<Result<DecodedFrame>> {
-    const p = location.pixel;
-    return this.pool.decode({
-      transferSyntaxUid: this.stored.meta.transferSyntaxUid,
-      rows: p.rows,
-      columns: p.columns,
-      samplesPerPixel: p.samplesPerPixel,
-      bitsAllocated: p.bitsAllocated,
-      bitsStored: p.bitsStored,
-      pixelRepresentation: p.pixelRepresentation,
-      photometricInterpretation: p.photometricInterpretation,
-      planarConfiguration: p.planarConfiguration,
-      bitOffset: 0,
-      bytes,
-    });
+    return this.pool.decode(decodeRequestOf(location.pixel, this.stored.meta.transferSyntaxUid, bytes));
   }
 }
 

@@ -18,13 +18,12 @@
  * (PS3.10 §7.1).
  */
 import { createInflateRaw } from 'node:zlib';
-import { readFileMeta, type FileMeta } from '../dicom/part10/index.js';
 import { transferSyntaxOf, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, type TransferSyntax } from '../dicom/dictionary/transfer-syntaxes.js';
 import { err, kakuteiError, ok, type Result } from '../errors/index.js';
 import type { ObjectKey, ObjectStore } from '../storage/object-store.js';
 import { ByteSourceError, objectByteSource, type ByteSource } from './byte-source.js';
 import type { DecodePool } from './decode-pool.js';
-import { DEFAULT_MAX_INFLATED_DATASET_BYTES } from './stored-object.js';
+import { DEFAULT_MAX_INFLATED_DATASET_BYTES, readMeta } from './stored-object.js';
 import { encapsulatedToNative, TranscodeStreamError } from './transcode-pixels.js';
 import { sourceBytes, streamBytes } from './sequential-bytes.js';
 import { bigEndianToLittleEndian } from './transcode-swap.js';
@@ -35,18 +34,6 @@ export { TranscodeStreamError };
 export interface TranscodeOptions {
   /** Cap on an inflated deflated dataset: the ingest's `storage.maxInflatedBytes` (256 MiB default). */
   readonly maxInflatedBytes?: number;
-}
-
-const META_PROBE_BYTES = [16 * 1024, 1024 * 1024];
-
-async function readMeta(source: ByteSource): Promise<Result<FileMeta>> {
-  let last: Result<FileMeta> = err(kakuteiError('DATASET_TRUNCATED', 'empty object'));
-  for (const probe of META_PROBE_BYTES) {
-    const length = Math.min(probe, source.sizeBytes);
-    last = readFileMeta(await source.read(0, length));
-    if (last.ok || last.error.code !== 'DATASET_TRUNCATED' || length === source.sizeBytes) return last;
-  }
-  return last;
 }
 
 type Plan = 'as-stored' | 'inflate' | 'decode-pixels' | 'swap' | 'add-vr';
