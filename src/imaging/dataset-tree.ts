@@ -7,6 +7,8 @@
  */
 import { err, kakuteiError, ok, type Result } from '../errors/index.js';
 import { ByteSourceError, type ByteSource } from './byte-source.js';
+import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS } from '../dicom/dictionary/value-representations.js';
+import { ITEM, ITEM_DELIMITATION, PIXEL_DATA, SEQUENCE_DELIMITATION, UNDEFINED_LENGTH } from './element-headers.js';
 import { IMPLICIT_VR_DICTIONARY } from './implicit-vr.generated.js';
 
 export interface DatasetSyntax {
@@ -64,13 +66,7 @@ export const DEFAULT_TREE_LIMITS: TreeLimits = {
   maxDepth: 64,
 };
 
-const UNDEFINED_LENGTH = 0xffffffff;
-const ITEM = 0xfffee000;
-const ITEM_DELIMITATION = 0xfffee00d;
-const SEQUENCE_DELIMITATION = 0xfffee0dd;
-export const PIXEL_DATA = 0x7fe00010;
-const LONG_LENGTH_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-const SHORT_LENGTH_VRS = new Set(['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US']);
+export { PIXEL_DATA };
 const IMPLICIT_LITTLE: DatasetSyntax = { explicitVr: false, littleEndian: true };
 
 class TreeStop extends Error {

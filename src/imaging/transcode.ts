@@ -119,6 +119,15 @@ async function explicitFrom(object: OpenedObject, pool: DecodePool, options: Tra
   }
 }
 
+/** The syntaxes a stored dataset can be converted to: Explicit VR Little Endian, and Implicit made from it. */
+const TARGET_SYNTAXES: ReadonlySet<string> = new Set([EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN]);
+
+/** Whether a dataset stored in `storedSyntaxUid` can be converted to `targetSyntaxUid` without loss. */
+export function canTranscode(storedSyntaxUid: string, targetSyntaxUid: string): boolean {
+  const stored = transferSyntaxOf(storedSyntaxUid);
+  return TARGET_SYNTAXES.has(targetSyntaxUid) && stored !== null && transcodePlan(stored).ok;
+}
+
 /**
  * The stored object at `key` as a dataset in `targetSyntaxUid`: Explicit VR Little Endian, or
  * Implicit VR Little Endian (made from the explicit form). Everything that can be checked before
@@ -133,7 +142,7 @@ export async function transcodeStoredObject(
   targetSyntaxUid: string,
   options: TranscodeOptions = {},
 ): Promise<Result<AsyncIterable<Uint8Array>>> {
-  if (targetSyntaxUid !== EXPLICIT_VR_LITTLE_ENDIAN && targetSyntaxUid !== IMPLICIT_VR_LITTLE_ENDIAN) {
+  if (!TARGET_SYNTAXES.has(targetSyntaxUid)) {
     return err(kakuteiError('TRANSFER_SYNTAX_NOT_SUPPORTED', `${targetSyntaxUid} is not a transcoding target`));
   }
   try {

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock/index.js';
-import type { DecodePool } from '../../imaging/index.js';
+import { DEFAULT_MAX_INFLATED_DATASET_BYTES, type DecodePool } from '../../imaging/index.js';
 import type { Database } from '../../index/index.js';
 import type { IngestService } from '../../ingest/index.js';
 import type { Logger } from '../../log/index.js';
@@ -44,7 +44,7 @@ export const DEFAULT_DICOMWEB_SETTINGS: DicomwebSettings = {
   bodyIdleTimeoutMs: 60_000,
   corsOrigins: [],
   privateSopClasses: [],
-  maxInflatedBytes: 256 * 1024 * 1024,
+  maxInflatedBytes: DEFAULT_MAX_INFLATED_DATASET_BYTES,
 };
 
 export function createDicomwebServices(parts: Omit<DicomwebServices, 'frameViews' | 'settings'> & { readonly settings?: Partial<DicomwebSettings> }): DicomwebServices {

@@ -8,9 +8,8 @@
  * event per request names the study, its series and the instance count before the first byte is sent.
  */
 import { Readable } from 'node:stream';
-import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, transferSyntaxOf } from '../../dicom/dictionary/index.js';
 import { buildFileMetaHeader } from '../../dicom/part10/index.js';
-import { transcodePlan, transcodeStoredObject } from '../../imaging/index.js';
+import { canTranscode, transcodeStoredObject } from '../../imaging/index.js';
 import { defineRoute, NO_QUERY, type Route } from '../route.js';
 import { fail } from '../problem.js';
 import type { OutgoingPart } from '../../dicomweb/index.js';
@@ -32,17 +31,9 @@ export function auditObjectOf(path: AnyPath, instances: readonly StoredInstanceL
   };
 }
 
-/** Transfer syntaxes a stored instance can be converted to without loss, for a client that asks. */
-const CONVERSION_TARGETS: ReadonlySet<string> = new Set([EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN]);
-
 /** Whether every instance can be served in `syntax`: stored in it, or converted to it losslessly. */
 function servableIn(instances: readonly StoredInstanceLocation[], syntax: string): boolean {
-  return instances.every((instance) => {
-    if (instance.transferSyntaxUid === syntax) return true;
-    if (!CONVERSION_TARGETS.has(syntax)) return false;
-    const stored = transferSyntaxOf(instance.transferSyntaxUid);
-    return stored !== null && (stored.uid === IMPLICIT_VR_LITTLE_ENDIAN || transcodePlan(stored).ok);
-  });
+  return instances.every((instance) => instance.transferSyntaxUid === syntax || canTranscode(instance.transferSyntaxUid, syntax));
 }
 
 /**
