@@ -285,6 +285,57 @@ describe('filesystem object store', () => {
     assert.equal(recorder.calls.some((c) => c.op === 'link'), false);
   });
 
+  it('flushes a large object while it arrives, and still flushes after its last byte', async () => {
+    const recorder = recordingFsOps(nodeFsOps());
+    const rootDir = freshRoot();
+    const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops, writeBufferBytes: 16, writeBackBytes: 32 });
+    recorder.calls.length = 0;
+    const pending = await store.beginPut();
+    for (let n = 0; n < 8; n++) await pending.write(Buffer.alloc(16, n));
+    await pending.write(Buffer.alloc(5, 9));
+    const ops = () => recorder.calls.filter((c) => c.op === 'write' || c.op === 'syncData').map((c) => c.op);
+    assert.ok(ops().includes('syncData'), `a flush before the commit asks for one: ${ops().join(' ')}`);
+    const { key } = await pending.commit();
+    const beforeLink = recorder.calls.slice(0, recorder.calls.findIndex((c) => c.op === 'link'));
+    const lastWrite = beforeLink.map((c) => c.op).lastIndexOf('write');
+    assert.ok(beforeLink.slice(lastWrite + 1).some((c) => c.op === 'syncData'), 'the last write is flushed before the link');
+    assert.equal((await readAll(store.get(key))).length, 8 * 16 + 5);
+    await pending.discard();
+  });
+
+  it('small objects are flushed once, after their last byte', async () => {
+    const recorder = recordingFsOps(nodeFsOps());
+    const store = await createFilesystemStore({ rootDir: freshRoot(), fsOps: recorder.ops, writeBufferBytes: 16, writeBackBytes: 64 });
+    recorder.calls.length = 0;
+    const pending = await store.beginPut();
+    for (let n = 0; n < 3; n++) await pending.write(Buffer.alloc(16, n));
+    await pending.commit();
+    assert.equal(recorder.calls.filter((c) => c.op === 'syncData').length, 1);
+    await pending.discard();
+  });
+
+  it('fails the object when a flush during receipt fails, even if the last flush succeeds', async () => {
+    // Linux reports a writeback error once per descriptor: the flush after the last byte would
+    // succeed over pages the kernel may already have dropped.
+    const recorder = recordingFsOps(nodeFsOps());
+    const rootDir = freshRoot();
+    const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops, writeBufferBytes: 16, writeBackBytes: 16 });
+    const pending = await store.beginPut();
+    recorder.failNext('syncData', 'EIO');
+    let refusedWrite = false;
+    for (let n = 0; n < 6; n++) {
+      refusedWrite = await pending.write(Buffer.alloc(16, n)).then(
+        () => false,
+        () => true,
+      );
+      if (refusedWrite) break;
+    }
+    await assert.rejects(pending.commit(), (e: unknown) => e instanceof StorageError && e.kakutei.code === 'STORAGE_IO');
+    await pending.discard();
+    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.equal(recorder.calls.some((c) => c.op === 'link'), false);
+  });
+
   it('maps a full disk to STORAGE_FULL and can still discard', async () => {
     const recorder = recordingFsOps(nodeFsOps());
     const rootDir = freshRoot();

