@@ -285,6 +285,36 @@ describe('filesystem object store', () => {
     assert.equal(recorder.calls.some((c) => c.op === 'link'), false);
   });
 
+  it('writes the tail at once, beside a buffer still being written, and keeps every byte in place', async () => {
+    const inner = nodeFsOps();
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const order: string[] = [];
+    let writes = 0;
+    const slowFirstWrite = {
+      ...inner,
+      async write(file: Parameters<typeof inner.write>[0], data: Uint8Array, position: number) {
+        const n = ++writes;
+        order.push(`start ${n}@${position}`);
+        if (n === 1) await firstHeld;
+        await inner.write(file, data, position);
+        order.push(`done ${n}`);
+      },
+    };
+    const store = await createFilesystemStore({ rootDir: freshRoot(), fsOps: slowFirstWrite, writeBufferBytes: 16, writeBackBytes: 1 << 20 });
+    const pending = await store.beginPut(bytesOf('PP'));
+    const content = Buffer.from(Array.from({ length: 21 }, (_, n) => 65 + n));
+    await pending.write(content.subarray(0, 14)); // fills the first buffer with the prefix: written behind, held
+    await pending.write(content.subarray(14)); // the tail, in the second buffer
+    const committing = pending.commit();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, ['start 1@0', 'start 2@16'], 'the tail is written while the first buffer still is');
+    releaseFirst();
+    const { key } = await committing;
+    assert.deepEqual(await readAll(store.get(key)), Buffer.concat([bytesOf('PP'), content]));
+    await pending.discard();
+  });
+
   it('flushes a large object while it arrives, and still flushes after its last byte', async () => {
     const recorder = recordingFsOps(nodeFsOps());
     const rootDir = freshRoot();

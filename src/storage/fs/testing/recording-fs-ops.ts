@@ -31,9 +31,9 @@ export function recordingFsOps(inner: FsOps): RecordingFsOps {
       before('openExclusive', path);
       return inner.openExclusive(path, mode);
     },
-    async write(file, data) {
+    async write(file, data, position) {
       before('write', file.path);
-      return inner.write(file, data);
+      return inner.write(file, data, position);
     },
     async syncData(file) {
       before('syncData', file.path);
