@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// Where the time of one C-STORE goes, step by step, in `kakutei serve`: sends the CT set over one
+// association with storescu while timeline-preload.mjs records the file operations and socket
+// events, then prints per-step averages and medians. Not a test; after `npm run build`:
+//
+//   node bench/store-timeline.mjs [--ct 500] [--data-dir DIR] [--skip 20]
+//
+// --data-dir puts the server's data directory there (e.g. on tmpfs, to see CPU without the disk).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensurePrivateNetwork, median, mkdirSync, sendFiles, stopProcess, which } from './lib.mjs';
+import { SERVERS } from './servers.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+ensurePrivateNetwork(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    ct: { type: 'string', default: '500' },
+    'data-dir': { type: 'string' },
+    skip: { type: 'string', default: '20' },
+  },
+});
+if (which('storescu') === null) {
+  console.error('store-timeline: storescu is required (Debian package dcmtk)');
+  process.exit(2);
+}
+const { makeCtSeries } = await import(resolve(HERE, '..', 'dist', 'testing', 'fixtures', 'index.js'));
+const work = mkdtempSync(join(tmpdir(), 'kakutei-timeline-'));
+try {
+  const files = await makeCtSeries(join(work, 'in'), Math.max(Number(values.ct), 40), { rows: 512, cols: 512 });
+  const runDir = values['data-dir'] ?? join(work, 'run');
+  mkdirSync(runDir, { recursive: true });
+  const timeline = join(work, 'timeline.json');
+  process.env.KAKUTEI_BENCH_TIMELINE = timeline;
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(join(HERE, 'timeline-preload.mjs')).href}`;
+  const handle = await SERVERS.kakutei.start(runDir);
+  let seconds;
+  try {
+    seconds = await sendFiles(handle.port, handle.ae, files, 1);
+  } finally {
+    await stopProcess(handle.proc);
+  }
+  console.log(`${files.length} objects in ${seconds.toFixed(2)} s (${(files.length / seconds).toFixed(1)} images/s, timed run)`);
+  report(JSON.parse(readFileSync(timeline, 'utf8')), Number(values.skip));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** Splits the events at each response; for each object, the steps after its last socket data. */
+function report(events, skip) {
+  const objects = [];
+  let current = [];
+  for (const event of events) {
+    current.push(event);
+    if (event[0] === 'response') {
+      objects.push(current);
+      current = [];
+    }
+  }
+  const steps = new Map();
+  const add = (step, ms) => {
+    if (Number.isFinite(ms)) steps.set(step, [...(steps.get(step) ?? []), ms]);
+  };
+  let previousResponse = null;
+  for (const object of objects.slice(skip)) {
+    const data = object.filter((e) => e[0] === 'data');
+    const response = object[object.length - 1];
+    if (data.length === 0) continue;
+    const first = data[0][2];
+    const last = data[data.length - 1][2];
+    const afterLast = (name, kind) => object.filter((e) => e[0] === name && e[1] === kind && e[3] >= last);
+    const tail = object.find((e) => e[0] === 'write' && e[1] === 'temp' && e[2] >= last);
+    const fileSync = afterLast('fdatasync', 'temp').pop();
+    const link = afterLast('link', 'object').pop();
+    const dirSync = afterLast('fsync', 'dir').pop();
+    const walSync = afterLast('fdatasync', 'wal').pop();
+    if (previousResponse !== null) add('storescu: response → its next data', first - previousResponse);
+    add('receiving: first → last data', last - first);
+    if (tail !== undefined) add('last data → tail write starts', tail[2] - last);
+    if (fileSync !== undefined) {
+      add('last data → file fdatasync starts', fileSync[2] - last);
+      add('file fdatasync', fileSync[3] - fileSync[2]);
+    }
+    if (link !== undefined) add('link', link[3] - link[2]);
+    if (dirSync !== undefined) add('directory fsync', dirSync[3] - dirSync[2]);
+    if (dirSync !== undefined && walSync !== undefined) add('directory synced → WAL fdatasync starts (index SQL)', walSync[2] - dirSync[3]);
+    if (walSync !== undefined) {
+      add('WAL fdatasync', walSync[3] - walSync[2]);
+      add('WAL synced → response', response[2] - walSync[3]);
+    }
+    add('last data → response', response[2] - last);
+    previousResponse = response[2];
+  }
+  const rows = [...steps].map(([step, values]) => [step, (values.reduce((a, b) => a + b, 0) / values.length).toFixed(3), median(values).toFixed(3), String(values.length)]);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`${'step (ms)'.padEnd(width)}  average   median  objects`);
+  for (const [step, average, med, n] of rows) console.log(`${step.padEnd(width)}  ${average.padStart(7)}  ${med.padStart(7)}  ${n.padStart(7)}`);
+}
