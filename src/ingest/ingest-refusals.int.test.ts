@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { deflateRawSync } from 'node:zlib';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { el } from '../dicom/dataset/dataset-fixtures.js';
 import type { ErrorCode, Result } from '../errors/index.js';
-import { createInstanceIndex, type SqlInstanceIndex } from '../index/index.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../index/testing/test-databases.js';
+import { testDialects } from '../index/testing/test-databases.js';
+import { ingestSuite } from '../testing/ingest-suite.js';
 import type { IngestResult } from './ingest-service.js';
 import { TAG, TRANSFER_SYNTAX, ctDataset, deflateBomb, newUid } from './testing/ingest-datasets.js';
-import { createIngestHarness, dimseRequest, piecesOf, sendObject, type IngestHarness } from './testing/ingest-harness.js';
+import { dimseRequest, piecesOf, sendObject } from './testing/ingest-harness.js';
 
 function refusalCode(result: Result<IngestResult>): ErrorCode {
   if (result.ok) assert.fail(`expected a refusal, got ${JSON.stringify(result.value.outcome)}`);
@@ -23,42 +23,30 @@ function refusalCode(result: Result<IngestResult>): ErrorCode {
 
 for (const { dialect, skip } of await testDialects()) {
   describe(`ingest — refusals leave nothing behind (${dialect})`, { skip }, () => {
-    let database: TestDatabase;
-    let index: SqlInstanceIndex;
-    let harness: IngestHarness;
+    const suite = ingestSuite(dialect);
 
-    before(async () => {
-      database = await createTestDatabase(dialect);
-      index = createInstanceIndex(database.db);
-      harness = await createIngestHarness(index);
-    });
-    after(async () => {
-      await harness?.dispose();
-      await database?.dispose();
-    });
-
-    /** Runs `send`, expects one of `codes`, then checks that the store and the index are unchanged. */
+    /** Runs `send`, expects one of `codes`, then checks that the store and the suite.index are unchanged. */
     async function expectRefusal(codes: readonly ErrorCode[], send: () => Promise<Result<IngestResult>>, uids: readonly string[] = []): Promise<void> {
-      const files = await harness.objectFiles();
-      const rows = await index.countInstances();
+      const files = await suite.harness.objectFiles();
+      const rows = await suite.index.countInstances();
       const code = refusalCode(await send());
       assert.ok(codes.includes(code), `refused with ${code}, expected one of ${codes.join(', ')}`);
-      assert.deepEqual(await harness.objectFiles(), files, 'no object file');
-      assert.deepEqual(await harness.tempFiles(), [], 'nothing left in tmp/');
-      assert.equal(await index.countInstances(), rows, 'no instance row');
-      for (const uid of uids) assert.equal(await index.getInstanceBySopInstanceUid(uid), null);
+      assert.deepEqual(await suite.harness.objectFiles(), files, 'no object file');
+      assert.deepEqual(await suite.harness.tempFiles(), [], 'nothing left in tmp/');
+      assert.equal(await suite.index.countInstances(), rows, 'no instance row');
+      for (const uid of uids) assert.equal(await suite.index.getInstanceBySopInstanceUid(uid), null);
     }
 
     it('refuses a dataset whose SOP Instance UID differs from the command (SOP_INSTANCE_MISMATCH)', async () => {
       const announced = newUid();
       const inDataset = newUid();
-      await expectRefusal(['SOP_INSTANCE_MISMATCH'], () => sendObject(harness.ingest, dimseRequest({ sopInstanceUid: announced }), ctDataset({ sopInstanceUid: inDataset })), [announced, inDataset]);
+      await expectRefusal(['SOP_INSTANCE_MISMATCH'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid: announced }), ctDataset({ sopInstanceUid: inDataset })), [announced, inDataset]);
     });
 
     it('refuses a dataset whose SOP Class UID differs from the command (SOP_CLASS_MISMATCH)', async () => {
       const sopInstanceUid = newUid();
       const request = dimseRequest({ sopInstanceUid, sopClassUid: '1.2.840.10008.5.1.4.1.1.4' });
-      await expectRefusal(['SOP_CLASS_MISMATCH'], () => sendObject(harness.ingest, request, ctDataset({ sopInstanceUid })), [sopInstanceUid]);
+      await expectRefusal(['SOP_CLASS_MISMATCH'], () => sendObject(suite.harness.ingest, request, ctDataset({ sopInstanceUid })), [sopInstanceUid]);
     });
 
     for (const [name, cut] of [
@@ -69,31 +57,31 @@ for (const { dialect, skip } of await testDialects()) {
       it(`refuses a dataset truncated ${name}`, async () => {
         const sopInstanceUid = newUid();
         const dataset = ctDataset({ sopInstanceUid });
-        await expectRefusal(['DATASET_TRUNCATED', 'DATASET_UNPARSEABLE'], () => sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset.subarray(0, cut(dataset.length))), [sopInstanceUid]);
+        await expectRefusal(['DATASET_TRUNCATED', 'DATASET_UNPARSEABLE'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset.subarray(0, cut(dataset.length))), [sopInstanceUid]);
       });
     }
 
     it('refuses an element whose length is longer than what remains', async () => {
       const sopInstanceUid = newUid();
       const dataset = ctDataset({ sopInstanceUid, elements: [el(0x00081030, 'LO', 'CHEST', { declaredLength: 5000 })] });
-      await expectRefusal(['DATASET_TRUNCATED', 'DATASET_UNPARSEABLE'], () => sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset), [sopInstanceUid]);
+      await expectRefusal(['DATASET_TRUNCATED', 'DATASET_UNPARSEABLE'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset), [sopInstanceUid]);
     });
 
     it('refuses a huge declared length on a short stream', async () => {
       const sopInstanceUid = newUid();
       const dataset = ctDataset({ sopInstanceUid, elements: [el(0x00091010, 'OB', new Uint8Array(2), { declaredLength: 0xfffffff0 })] });
-      await expectRefusal(['DATASET_TRUNCATED', 'DATASET_UNPARSEABLE'], () => sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset), [sopInstanceUid]);
+      await expectRefusal(['DATASET_TRUNCATED', 'DATASET_UNPARSEABLE'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset), [sopInstanceUid]);
     });
 
     it('refuses an undefined length on a text element', async () => {
       const sopInstanceUid = newUid();
       const dataset = ctDataset({ sopInstanceUid, elements: [el(0x00081030, 'UT', 'x', { declaredLength: 0xffffffff })] });
-      await expectRefusal(['DATASET_UNPARSEABLE'], () => sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset), [sopInstanceUid]);
+      await expectRefusal(['DATASET_UNPARSEABLE'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset), [sopInstanceUid]);
     });
 
     for (const uid of ['1.2..3', '1.2/3', '../../etc/passwd', '1.2.3\u00004', `1.${'2'.repeat(70)}`]) {
       it(`refuses the command UID ${JSON.stringify(uid)} before writing anything (UID_INVALID)`, async () => {
-        await expectRefusal(['UID_INVALID'], () => sendObject(harness.ingest, dimseRequest({ sopInstanceUid: uid }), ctDataset({ sopInstanceUid: uid })));
+        await expectRefusal(['UID_INVALID'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid: uid }), ctDataset({ sopInstanceUid: uid })));
       });
     }
 
@@ -105,7 +93,7 @@ for (const { dialect, skip } of await testDialects()) {
         it(`refuses a dataset with ${name} Instance UID ${JSON.stringify(uid)} (UID_INVALID)`, async () => {
           const sopInstanceUid = newUid();
           const dataset = ctDataset({ sopInstanceUid, elements: [el(tag, 'UI', uid)] });
-          await expectRefusal(['UID_INVALID'], () => sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset), [sopInstanceUid]);
+          await expectRefusal(['UID_INVALID'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset), [sopInstanceUid]);
         });
       }
     }
@@ -113,9 +101,9 @@ for (const { dialect, skip } of await testDialects()) {
     it('stores a well-formed deflated dataset (the control for the bomb below)', async () => {
       const sopInstanceUid = newUid();
       const deflated = deflateRawSync(ctDataset({ sopInstanceUid }));
-      const result = await sendObject(harness.ingest, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.deflated }), deflated);
+      const result = await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.deflated }), deflated);
       assert.ok(result.ok && result.value.outcome.kind === 'stored', JSON.stringify(result));
-      const row = await index.getInstanceBySopInstanceUid(sopInstanceUid);
+      const row = await suite.index.getInstanceBySopInstanceUid(sopInstanceUid);
       assert.equal(row?.sha256, createHash('sha256').update(deflated).digest('hex'), 'the deflated bytes are what is stored and hashed');
     });
 
@@ -124,21 +112,21 @@ for (const { dialect, skip } of await testDialects()) {
       // 257 MiB of zeros in about 260 KB: beyond the header reader's 256 MiB inflation cap.
       const bomb = deflateBomb({ sopInstanceUid }, 257 * 1024 * 1024);
       assert.ok(bomb.length < 1024 * 1024);
-      await expectRefusal(['DECOMPRESSION_BOMB'], () => sendObject(harness.ingest, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.deflated }), bomb, [16 * 1024]), [sopInstanceUid]);
+      await expectRefusal(['DECOMPRESSION_BOMB'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.deflated }), bomb, [16 * 1024]), [sopInstanceUid]);
     });
 
     it('refuses a deflate bomb longer than the in-memory header buffer', async () => {
       const sopInstanceUid = newUid();
       const bomb = deflateBomb({ sopInstanceUid }, 257 * 1024 * 1024);
-      const small = harness.service({ limits: { headerBufferBytes: 64 * 1024 } });
+      const small = suite.harness.service({ limits: { headerBufferBytes: 64 * 1024 } });
       await expectRefusal(['DECOMPRESSION_BOMB'], () => sendObject(small, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.deflated }), bomb, [16 * 1024]), [sopInstanceUid]);
     });
 
     it('leaves nothing behind when the association aborts in the middle of a dataset', async () => {
       const sopInstanceUid = newUid();
       const dataset = ctDataset({ sopInstanceUid, pixelBytes: 512 * 1024 });
-      const files = await harness.objectFiles();
-      const begun = await harness.ingest.begin(dimseRequest({ sopInstanceUid }));
+      const files = await suite.harness.objectFiles();
+      const begun = await suite.harness.ingest.begin(dimseRequest({ sopInstanceUid }));
       assert.ok(begun.ok);
       let written = 0;
       for (const piece of piecesOf(dataset, [16 * 1024])) {
@@ -146,38 +134,38 @@ for (const { dialect, skip } of await testDialects()) {
         await begun.value.write(piece);
         written += piece.length;
       }
-      assert.equal((await harness.tempFiles()).length, 1, 'the partial object is in tmp/ while it arrives');
+      assert.equal((await suite.harness.tempFiles()).length, 1, 'the partial object is in tmp/ while it arrives');
       await begun.value.abort();
       await begun.value.abort(); // idempotent: the DIMSE layer may abort twice (A-ABORT, then socket close)
-      assert.deepEqual(await harness.tempFiles(), []);
-      assert.deepEqual(await harness.objectFiles(), files);
-      assert.equal(await index.getInstanceBySopInstanceUid(sopInstanceUid), null);
+      assert.deepEqual(await suite.harness.tempFiles(), []);
+      assert.deepEqual(await suite.harness.objectFiles(), files);
+      assert.equal(await suite.index.getInstanceBySopInstanceUid(sopInstanceUid), null);
       const late = await begun.value.finish();
       assert.equal(late.ok, false, 'no success after an abort');
-      assert.deepEqual(await harness.tempFiles(), []);
-      assert.equal(await index.getInstanceBySopInstanceUid(sopInstanceUid), null);
+      assert.deepEqual(await suite.harness.tempFiles(), []);
+      assert.equal(await suite.index.getInstanceBySopInstanceUid(sopInstanceUid), null);
     });
 
     it('leaves nothing behind when aborted after the last byte but before finish', async () => {
       const sopInstanceUid = newUid();
-      const begun = await harness.ingest.begin(dimseRequest({ sopInstanceUid }));
+      const begun = await suite.harness.ingest.begin(dimseRequest({ sopInstanceUid }));
       assert.ok(begun.ok);
       for (const piece of piecesOf(ctDataset({ sopInstanceUid }), [100])) await begun.value.write(piece);
       await begun.value.abort();
-      assert.deepEqual(await harness.tempFiles(), []);
-      assert.equal(await index.getInstanceBySopInstanceUid(sopInstanceUid), null);
+      assert.deepEqual(await suite.harness.tempFiles(), []);
+      assert.equal(await suite.index.getInstanceBySopInstanceUid(sopInstanceUid), null);
     });
 
     it('answers STORAGE_FULL at begin when free space is below the watermark, writing nothing', async () => {
-      const free = await statfs(harness.storeDir);
+      const free = await statfs(suite.harness.storeDir);
       const freeBytes = free.bavail * free.bsize;
-      const full = harness.service({ limits: { freeSpaceWatermarkBytes: freeBytes + 1024 * 1024 * 1024 } });
+      const full = suite.harness.service({ limits: { freeSpaceWatermarkBytes: freeBytes + 1024 * 1024 * 1024 } });
       const sopInstanceUid = newUid();
       await expectRefusal(['STORAGE_FULL'], () => sendObject(full, dimseRequest({ sopInstanceUid }), ctDataset({ sopInstanceUid })), [sopInstanceUid]);
       const begun = await full.begin(dimseRequest({ sopInstanceUid }));
       assert.equal(begun.ok, false, 'refused at begin, before any byte is accepted');
       // The same store with room left still accepts: the refusal is the watermark's, not a broken store.
-      const roomy = harness.service({ limits: { freeSpaceWatermarkBytes: 1 } });
+      const roomy = suite.harness.service({ limits: { freeSpaceWatermarkBytes: 1 } });
       const accepted = await sendObject(roomy, dimseRequest({ sopInstanceUid }), ctDataset({ sopInstanceUid }));
       assert.ok(accepted.ok && accepted.value.outcome.kind === 'stored');
     });

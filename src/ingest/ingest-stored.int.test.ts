@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { el, encodeDataset, IMPLICIT_LE } from '../dicom/dataset/dataset-fixtures.js';
 import { readFileMeta } from '../dicom/part10/index.js';
 import type { Result } from '../errors/index.js';
-import { createInstanceIndex, type SqlInstanceIndex } from '../index/index.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../index/testing/test-databases.js';
+import { testDialects } from '../index/testing/test-databases.js';
+import { ingestSuite } from '../testing/ingest-suite.js';
 import type { IngestResult } from './ingest-service.js';
 import type { RecordOutcome } from './ports.js';
 import {
@@ -25,7 +25,7 @@ import {
   encapsulatedPixelData,
   newUid,
 } from './testing/ingest-datasets.js';
-import { RECEIVED_AT, TEST_IMPLEMENTATION, createIngestHarness, dimseRequest, fileMetaValues, sendObject, type IngestHarness } from './testing/ingest-harness.js';
+import { RECEIVED_AT, TEST_IMPLEMENTATION, dimseRequest, fileMetaValues, sendObject } from './testing/ingest-harness.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -42,27 +42,15 @@ function storedOutcome(result: Result<IngestResult>): Extract<RecordOutcome, { k
 
 for (const { dialect, skip } of await testDialects()) {
   describe(`ingest — objects that are stored (${dialect})`, { skip }, () => {
-    let database: TestDatabase;
-    let index: SqlInstanceIndex;
-    let harness: IngestHarness;
-
-    before(async () => {
-      database = await createTestDatabase(dialect);
-      index = createInstanceIndex(database.db);
-      harness = await createIngestHarness(index);
-    });
-    after(async () => {
-      await harness?.dispose();
-      await database?.dispose();
-    });
+    const suite = ingestSuite(dialect);
 
     it('stores the dataset bit for bit under its SHA-256 behind our file meta group, and indexes it', async () => {
       const sopInstanceUid = newUid();
       const studyInstanceUid = newUid();
       const dataset = ctDataset({ sopInstanceUid, studyInstanceUid, patientId: 'PID-STORED' });
-      const filesBefore = (await harness.objectFiles()).length;
+      const filesBefore = (await suite.harness.objectFiles()).length;
 
-      const result = valueOf(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset));
+      const result = valueOf(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset));
       assert.equal(result.outcome.kind, 'stored');
       assert.equal(result.sopInstanceUid, sopInstanceUid);
       assert.equal(result.studyInstanceUid, studyInstanceUid);
@@ -70,7 +58,7 @@ for (const { dialect, skip } of await testDialects()) {
       assert.deepEqual(result.faults, []);
 
       const key = sha256(dataset);
-      const file = await harness.readObject(key);
+      const file = await suite.harness.readObject(key);
       const meta = readFileMeta(file);
       assert.ok(meta.ok, 'a readable Part 10 file');
       assert.deepEqual(file.subarray(meta.value.datasetOffset), Buffer.from(dataset), 'dataset bytes as sent');
@@ -82,10 +70,10 @@ for (const { dialect, skip } of await testDialects()) {
       assert.equal(metaValues.get(0x0012), TEST_IMPLEMENTATION.classUid, 'Implementation Class UID');
       assert.equal(metaValues.get(0x0013), TEST_IMPLEMENTATION.versionName, 'Implementation Version Name');
       assert.equal(metaValues.get(0x0016), 'MODALITY1', 'Source Application Entity Title');
-      assert.deepEqual(await harness.tempFiles(), [], 'nothing left in tmp/');
-      assert.equal((await harness.objectFiles()).length, filesBefore + 1);
+      assert.deepEqual(await suite.harness.tempFiles(), [], 'nothing left in tmp/');
+      assert.equal((await suite.harness.objectFiles()).length, filesBefore + 1);
 
-      const row = await index.getInstanceBySopInstanceUid(sopInstanceUid);
+      const row = await suite.index.getInstanceBySopInstanceUid(sopInstanceUid);
       assert.ok(row !== null);
       assert.equal(row.sha256, key);
       assert.equal(row.objectKey, key);
@@ -118,15 +106,15 @@ for (const { dialect, skip } of await testDialects()) {
       });
       const dataset = encodeDataset(elements, IMPLICIT_LE);
       // Pieces of 1 and 3 bytes split the escape sequences across writes.
-      const result = valueOf(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.implicitLittle }), dataset, [1, 3, 2, 5]));
+      const result = valueOf(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.implicitLittle }), dataset, [1, 3, 2, 5]));
       assert.deepEqual(result.faults, []);
-      const row = await index.getInstanceBySopInstanceUid(sopInstanceUid);
+      const row = await suite.index.getInstanceBySopInstanceUid(sopInstanceUid);
       assert.ok(row !== null);
       assert.equal(row.specificCharacterSet, '\\ISO 2022 IR 87');
       assert.deepEqual(row.study.patient.patientName, H31_DECODED);
       assert.deepEqual(row.headerPatient.patientName, H31_DECODED);
       assert.deepEqual(row.study.referringPhysicianName, H31_DECODED);
-      const file = await harness.readObject(row.objectKey);
+      const file = await suite.harness.readObject(row.objectKey);
       const meta = readFileMeta(file);
       assert.ok(meta.ok);
       assert.equal(meta.value.transferSyntaxUid, TRANSFER_SYNTAX.implicitLittle);
@@ -136,16 +124,16 @@ for (const { dialect, skip } of await testDialects()) {
     it('answers duplicate for the same bytes again: one row, one file', async () => {
       const sopInstanceUid = newUid();
       const dataset = ctDataset({ sopInstanceUid });
-      const first = storedOutcome(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset));
-      const files = await harness.objectFiles();
-      const rows = await index.countInstances();
+      const first = storedOutcome(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset));
+      const files = await suite.harness.objectFiles();
+      const rows = await suite.index.countInstances();
 
       // Other piece sizes: the key depends on the bytes, not on how they arrived.
-      const again = valueOf(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset, [7, 1000]));
+      const again = valueOf(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset, [7, 1000]));
       assert.deepEqual(again.outcome, { kind: 'duplicate', instanceId: first.instanceId });
-      assert.deepEqual(await harness.objectFiles(), files, 'no second file');
-      assert.equal(await index.countInstances(), rows, 'no second row');
-      assert.deepEqual(await harness.tempFiles(), []);
+      assert.deepEqual(await suite.harness.objectFiles(), files, 'no second file');
+      assert.equal(await suite.index.countInstances(), rows, 'no second row');
+      assert.deepEqual(await suite.harness.tempFiles(), []);
     });
 
     it('keeps other bytes under the same SOP Instance UID apart as a conflict; the first stays current', async () => {
@@ -154,26 +142,26 @@ for (const { dialect, skip } of await testDialects()) {
       const seriesInstanceUid = newUid();
       const original = ctDataset({ sopInstanceUid, studyInstanceUid, seriesInstanceUid, patientId: 'PID-CONFLICT' });
       const altered = ctDataset({ sopInstanceUid, studyInstanceUid, seriesInstanceUid, patientId: 'PID-CONFLICT', elements: [el(0x0008103e, 'LO', 'RESENT AFTER EDIT')] });
-      const first = storedOutcome(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), original));
-      const rows = await index.countInstances();
+      const first = storedOutcome(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), original));
+      const rows = await suite.index.countInstances();
 
-      const second = valueOf(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), altered));
+      const second = valueOf(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), altered));
       assert.equal(second.outcome.kind, 'conflict');
       assert.ok(second.outcome.kind === 'conflict');
       assert.equal(second.outcome.currentInstanceId, first.instanceId);
-      assert.equal(await index.countInstances(), rows);
+      assert.equal(await suite.index.countInstances(), rows);
 
-      const current = await index.getInstanceBySopInstanceUid(sopInstanceUid);
+      const current = await suite.index.getInstanceBySopInstanceUid(sopInstanceUid);
       assert.equal(current?.sha256, sha256(original), 'the first object stays current');
       assert.equal(current?.series.seriesDescription, 'AXIAL 5mm');
-      const conflicts = (await index.listConflicts()).filter((c) => c.sopInstanceUid === sopInstanceUid);
+      const conflicts = (await suite.index.listConflicts()).filter((c) => c.sopInstanceUid === sopInstanceUid);
       assert.equal(conflicts.length, 1);
       assert.equal(conflicts[0]?.id, second.outcome.conflictId);
       assert.equal(conflicts[0]?.sha256, sha256(altered));
       assert.equal(conflicts[0]?.callingAeTitle, 'MODALITY1');
       // Both files exist, each with its own bytes: nothing was overwritten.
-      const firstFile = await harness.readObject(sha256(original));
-      const secondFile = await harness.readObject(conflicts[0]?.objectKey ?? '');
+      const firstFile = await suite.harness.readObject(sha256(original));
+      const secondFile = await suite.harness.readObject(conflicts[0]?.objectKey ?? '');
       assert.ok(firstFile.subarray(firstFile.length - original.length).equals(original));
       assert.ok(secondFile.subarray(secondFile.length - altered.length).equals(altered));
     });
@@ -182,17 +170,17 @@ for (const { dialect, skip } of await testDialects()) {
       const studyInstanceUid = newUid();
       const firstUid = newUid();
       const secondUid = newUid();
-      storedOutcome(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid: firstUid }), ctDataset({ sopInstanceUid: firstUid, studyInstanceUid, patientId: 'PID-A' })));
+      storedOutcome(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid: firstUid }), ctDataset({ sopInstanceUid: firstUid, studyInstanceUid, patientId: 'PID-A' })));
       const second = storedOutcome(
-        await sendObject(harness.ingest, dimseRequest({ sopInstanceUid: secondUid }), ctDataset({ sopInstanceUid: secondUid, studyInstanceUid, patientId: 'PID-B' })),
+        await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid: secondUid }), ctDataset({ sopInstanceUid: secondUid, studyInstanceUid, patientId: 'PID-B' })),
       );
       assert.deepEqual(second.flags, ['patient-mismatch']);
-      const mismatch = (await index.listPatientMismatches()).filter((m) => m.sopInstanceUid === secondUid);
+      const mismatch = (await suite.index.listPatientMismatches()).filter((m) => m.sopInstanceUid === secondUid);
       assert.equal(mismatch.length, 1);
       assert.equal(mismatch[0]?.studyInstanceUid, studyInstanceUid);
       assert.equal(mismatch[0]?.expectedPatientId, 'PID-A');
       assert.equal(mismatch[0]?.receivedPatientId, 'PID-B');
-      const row = await index.getInstanceBySopInstanceUid(secondUid);
+      const row = await suite.index.getInstanceBySopInstanceUid(secondUid);
       assert.equal(row?.study.patient.patientId, 'PID-A', 'filed under the study as it was, never moved');
       assert.equal(row?.headerPatient.patientId, 'PID-B', 'what the object says is kept');
     });
@@ -203,18 +191,18 @@ for (const { dialect, skip } of await testDialects()) {
         sopInstanceUid,
         elements: [el(TAG.SpecificCharacterSet, 'CS', 'ISO_IR 192'), el(TAG.StudyDate, 'DA', '20231345'), el(TAG.PatientName, 'PN', Uint8Array.from([0x41, 0xc3, 0x5e, 0x42]))],
       });
-      const stored = storedOutcome(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset));
+      const stored = storedOutcome(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset));
       assert.deepEqual(stored.flags, ['attribute-faults']);
-      const row = await index.getInstanceBySopInstanceUid(sopInstanceUid);
+      const row = await suite.index.getInstanceBySopInstanceUid(sopInstanceUid);
       assert.ok(row !== null);
       assert.equal(row.hasFaults, true);
       assert.equal(row.study.studyDate, '20231345', 'kept as received');
       assert.equal(row.study.patient.patientName?.alphabetic, 'A\ufffd^B');
-      const listed = (await index.listInstancesWithFaults()).find((i) => i.sopInstanceUid === sopInstanceUid);
+      const listed = (await suite.index.listInstancesWithFaults()).find((i) => i.sopInstanceUid === sopInstanceUid);
       assert.ok(listed !== undefined, 'listed for inspection');
       assert.deepEqual(listed.faults.map((f) => `${f.code} ${f.tag ?? ''}`).sort(), ['CHARSET_INVALID_BYTES (0010,0010)', 'DATE_INVALID (0008,0020)']);
       for (const fault of listed.faults) assert.doesNotMatch(fault.message, /20231345/, 'the value itself is not in the message');
-      assert.ok((await harness.readObject(row.objectKey)).length > dataset.length);
+      assert.ok((await suite.harness.readObject(row.objectKey)).length > dataset.length);
     });
 
     it('stores invalid JIS bytes in an ISO 2022 IR 87 name, flagged', async () => {
@@ -222,27 +210,27 @@ for (const { dialect, skip } of await testDialects()) {
       // ESC $ B then the pair 0x29 0x21: row 9 of JIS X 0208 is unassigned. 22 bytes, even.
       const brokenJis = Uint8Array.from(Buffer.from('Yamada^Tarou=\x1b$B\x29\x21\x1b(B ', 'latin1'));
       const dataset = ctDataset({ sopInstanceUid, elements: [el(TAG.SpecificCharacterSet, 'CS', '\\ISO 2022 IR 87'), el(TAG.PatientName, 'PN', brokenJis)] });
-      const stored = storedOutcome(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), dataset));
+      const stored = storedOutcome(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset));
       assert.deepEqual(stored.flags, ['attribute-faults']);
-      const listed = (await index.listInstancesWithFaults()).find((i) => i.sopInstanceUid === sopInstanceUid);
+      const listed = (await suite.index.listInstancesWithFaults()).find((i) => i.sopInstanceUid === sopInstanceUid);
       assert.deepEqual(listed?.faults.map((f) => `${f.code} ${f.tag ?? ''}`), ['CHARSET_INVALID_BYTES (0010,0010)']);
-      const row = await index.getInstanceBySopInstanceUid(sopInstanceUid);
+      const row = await suite.index.getInstanceBySopInstanceUid(sopInstanceUid);
       assert.deepEqual(row?.study.patient.patientName, { alphabetic: 'Yamada^Tarou', ideographic: '\ufffd', phonetic: '' });
     });
 
     it('decodes undeclared Shift_JIS with the fallback character set of the calling AE only', async () => {
-      const fallback = harness.service({ fallbackCharsetFor: (source) => (source.callingAeTitle === 'SJIS_CR' ? 'shift_jis' : null) });
+      const fallback = suite.harness.service({ fallbackCharsetFor: (source) => (source.callingAeTitle === 'SJIS_CR' ? 'shift_jis' : null) });
       const fromSjis = newUid();
       const fromOther = newUid();
       const dataset = (uid: string) => ctDataset({ sopInstanceUid: uid, without: [TAG.SpecificCharacterSet], elements: [el(TAG.PatientName, 'PN', SHIFT_JIS_YAMADA_TAROU)] });
       valueOf(await sendObject(fallback, dimseRequest({ sopInstanceUid: fromSjis, callingAeTitle: 'SJIS_CR' }), dataset(fromSjis)));
       valueOf(await sendObject(fallback, dimseRequest({ sopInstanceUid: fromOther, callingAeTitle: 'OTHER_CT' }), dataset(fromOther)));
 
-      const decoded = await index.getInstanceBySopInstanceUid(fromSjis);
+      const decoded = await suite.index.getInstanceBySopInstanceUid(fromSjis);
       assert.equal(decoded?.study.patient.patientName?.alphabetic, '山田^太郎');
       assert.equal(decoded?.specificCharacterSet, null);
       assert.ok(decoded?.faults.some((f) => f.code === 'CHARSET_UNDECLARED'), 'the missing declaration is still flagged');
-      const undecoded = await index.getInstanceBySopInstanceUid(fromOther);
+      const undecoded = await suite.index.getInstanceBySopInstanceUid(fromOther);
       assert.notEqual(undecoded?.study.patient.patientName?.alphabetic, '山田^太郎', 'no fallback for another AE');
       assert.equal(undecoded?.hasFaults, true);
     });
@@ -250,12 +238,12 @@ for (const { dialect, skip } of await testDialects()) {
     it('flags a JPEG Baseline object as lossy', async () => {
       const sopInstanceUid = newUid();
       const dataset = ctDataset({ sopInstanceUid, elements: [el(0x00280004, 'CS', 'YBR_FULL_422'), encapsulatedPixelData(Uint8Array.from([0xff, 0xd8, 0xff, 0xdb, 0x00, 0x43, 0xff, 0xd9]))] });
-      const stored = storedOutcome(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.jpegBaseline }), dataset));
+      const stored = storedOutcome(await sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.jpegBaseline }), dataset));
       assert.ok(stored.flags.includes('lossy'));
-      const row = await index.getInstanceBySopInstanceUid(sopInstanceUid);
+      const row = await suite.index.getInstanceBySopInstanceUid(sopInstanceUid);
       assert.equal(row?.lossy, true);
       assert.equal(row?.transferSyntaxUid, TRANSFER_SYNTAX.jpegBaseline);
-      const file = await harness.readObject(row?.objectKey ?? '');
+      const file = await suite.harness.readObject(row?.objectKey ?? '');
       const meta = readFileMeta(file);
       assert.ok(meta.ok);
       assert.equal(meta.value.transferSyntaxUid, TRANSFER_SYNTAX.jpegBaseline);
