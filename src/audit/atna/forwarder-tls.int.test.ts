@@ -4,10 +4,9 @@
  * repository whose certificate our CA did not issue gets nothing.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,8 +18,8 @@ import { AuditTrail } from '../audit-trail.js';
 import { sampleEvent, steppingClock } from '../testing/sample-events.js';
 import { AtnaForwarder } from './forwarder.js';
 import { freePort, until } from '../../testing/net.js';
+import { RSYSLOGD, startRsyslog } from '../../testing/rsyslog.js';
 
-const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((path) => spawnSync(path, ['-v']).error === undefined);
 const GTLS = ['/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', '/usr/lib/rsyslog/lmnsd_gtls.so'].some((path) => existsSync(path));
 const OPENSSL = spawnSync('openssl', ['version']).error === undefined;
 const missing = RSYSLOGD === undefined || !GTLS || !OPENSSL;
@@ -58,30 +57,13 @@ describe('ATNA forwarding over TLS to rsyslog', { skip: missing ? 'rsyslogd, rsy
     store = createSqlAuditStore(t.db, { clock: steppingClock() });
     trail = new AuditTrail({ store, clock: steppingClock(), logger: silentLogger() });
     port = await freePort();
-    const conf = join(dir, 'rsyslog.conf');
-    await writeFile(
-      conf,
-      [
-        `global(workDirectory="${dir}" maxMessageSize="64k" DefaultNetstreamDriverCAFile="${join(dir, 'ca.crt')}" DefaultNetstreamDriverCertFile="${join(dir, 'server.crt')}" DefaultNetstreamDriverKeyFile="${join(dir, 'server.key')}")`,
-        'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.Authmode="anon")',
-        `input(type="imtcp" port="${port}" address="127.0.0.1")`,
-        'template(name="fields" type="string" string="%app-name%|%msgid%|%msg%\\n")',
-        `*.* action(type="omfile" file="${outFile()}" template="fields")`,
-        '',
-      ].join('\n'),
-    );
-    rsyslog = spawn(RSYSLOGD as string, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
-    await until(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const socket = net.connect({ host: '127.0.0.1', port }, () => {
-            socket.destroy();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(false));
-        }),
-      'rsyslogd to listen',
-    );
+    rsyslog = await startRsyslog({
+      dir,
+      port,
+      outFile: outFile(),
+      fields: ['app-name', 'msgid', 'msg'],
+      tls: { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') },
+    });
   });
   after(async () => {
     rsyslog?.kill('SIGTERM');

@@ -4,9 +4,8 @@
  * and delivered, each once and in order, once it is up. rsyslogd is required under CI.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,39 +17,9 @@ import { AuditTrail } from '../audit-trail.js';
 import { sampleEvent, steppingClock } from '../testing/sample-events.js';
 import { AtnaForwarder } from './forwarder.js';
 import { freePort, until } from '../../testing/net.js';
+import { RSYSLOGD, startRsyslog } from '../../testing/rsyslog.js';
 
-const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((path) => spawnSync(path, ['-v']).error === undefined);
 if (RSYSLOGD === undefined && process.env['CI'] === 'true') throw new Error('rsyslogd is required under CI (Debian package rsyslog)');
-
-
-
-async function startRsyslog(dir: string, port: number, outFile: string): Promise<ChildProcess> {
-  const conf = join(dir, 'rsyslog.conf');
-  await writeFile(
-    conf,
-    [
-      `global(workDirectory="${dir}" maxMessageSize="64k")`,
-      'module(load="imtcp")',
-      `input(type="imtcp" port="${port}" address="127.0.0.1")`,
-      'template(name="fields" type="string" string="%syslogfacility%|%syslogseverity%|%app-name%|%msgid%|%msg%\\n")',
-      `*.* action(type="omfile" file="${outFile}" template="fields")`,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(RSYSLOGD as string, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
-  await until(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const socket = net.connect({ host: '127.0.0.1', port }, () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.on('error', () => resolve(false));
-      }),
-    'rsyslogd to listen',
-  );
-  return child;
-}
 
 interface Received {
   readonly facility: number;
@@ -119,7 +88,7 @@ describe('ATNA forwarding to rsyslog', { skip: RSYSLOGD === undefined ? 'rsyslog
     await second.pump();
     await second.emitCheckpoint({ seq: 5, hash: 'a'.repeat(64), time: '2024-05-01T10:00:00.000Z', keyId: '0123456789abcdef', signature: 'c2ln' });
 
-    rsyslog = await startRsyslog(dir, port, outFile);
+    rsyslog = await startRsyslog({ dir, port, outFile, fields: ['syslogfacility', 'syslogseverity', 'app-name', 'msgid', 'msg'] });
     await until(async () => {
       await delay(20); // past the backoff
       await second.pump();
