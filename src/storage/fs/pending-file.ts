@@ -30,14 +30,14 @@ type State = 'writing' | 'failed' | 'committed' | 'discarded';
  * would add a full write to every acknowledgement. `write` resolves once the chunk is in a buffer,
  * or — when both buffers are busy — once the older one is in the file (backpressure).
  *
- * Objects larger than a buffer are also flushed as they arrive ("write-back"): once
- * `writeBackBytes` have reached the file, an fdatasync runs on the thread pool (one at a time)
- * while the rest is still on the wire, so the flush after the last byte has only the tail to put
- * on disk. Measured here over one association: 10 MB CR objects +24–32 % objects/s, 512 KiB CT
- * slices +6 %. It is only a head start — durability rests on the flush in `sync()`, which always
- * follows the last write — but a failed write-back flush fails the object: Linux reports a
- * writeback error once per descriptor, so the later flush could succeed over pages the kernel
- * has already dropped.
+ * Large objects are also flushed as they arrive ("write-back"): once `writeBackBytes` have
+ * reached the file, an fdatasync runs on the thread pool (one at a time) while the rest is still
+ * on the wire, so the flush after the last byte has only the tail to put on disk. Measured here
+ * over one association: 10 MB CR objects +24–32 % objects/s (the default threshold, and why it
+ * spares CT slices, is in filesystem-store.ts). It is only a head start — durability rests on the
+ * flush in `sync()`, which always follows the last write — but a failed write-back flush fails the
+ * object: Linux reports a writeback error once per descriptor, so the later flush could succeed
+ * over pages the kernel has already dropped.
  */
 export function beginPendingFile(context: PendingFileContext, prefix: Uint8Array): Promise<PendingObject> {
   const tempPath = newTempPath(context.layout);
