@@ -346,21 +346,34 @@ describe('filesystem object store', () => {
 
   it('fails the object when a flush during receipt fails, even if the last flush succeeds', async () => {
     // Linux reports a writeback error once per descriptor: the flush after the last byte would
-    // succeed over pages the kernel may already have dropped.
+    // succeed over pages the kernel may already have dropped. Here the write-back flush is still
+    // running when the commit starts, and fails only after the final flush has succeeded.
     const recorder = recordingFsOps(nodeFsOps());
+    let failWriteBack: () => void = () => undefined;
+    const writeBackFailing = new Promise<void>((resolve) => (failWriteBack = resolve));
+    let syncs = 0;
+    const ops = {
+      ...recorder.ops,
+      async syncData(file: Parameters<typeof recorder.ops.syncData>[0]) {
+        if (++syncs > 1) return recorder.ops.syncData(file);
+        await writeBackFailing;
+        throw Object.assign(new Error('injected EIO'), { code: 'EIO' });
+      },
+    };
     const rootDir = freshRoot();
-    const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops, writeBufferBytes: 16, writeBackBytes: 16 });
+    const store = await createFilesystemStore({ rootDir, fsOps: ops, writeBufferBytes: 16, writeBackBytes: 16 });
     const pending = await store.beginPut();
-    recorder.failNext('syncData', 'EIO');
-    let refusedWrite = false;
-    for (let n = 0; n < 6; n++) {
-      refusedWrite = await pending.write(Buffer.alloc(16, n)).then(
-        () => false,
-        () => true,
-      );
-      if (refusedWrite) break;
-    }
-    await assert.rejects(pending.commit(), (e: unknown) => e instanceof StorageError && e.kakutei.code === 'STORAGE_IO');
+    await pending.write(Buffer.alloc(10, 1));
+    await pending.write(Buffer.alloc(6, 2)); // fills the buffer: written behind, then flushed
+    while (syncs === 0) await new Promise((resolve) => setImmediate(resolve));
+    const committing = pending.commit().then(
+      () => null,
+      (cause: unknown) => cause,
+    );
+    while (syncs < 2) await new Promise((resolve) => setImmediate(resolve));
+    failWriteBack();
+    const failure = await committing;
+    assert.ok(failure instanceof StorageError && failure.kakutei.code === 'STORAGE_IO', String(failure));
     await pending.discard();
     assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
     assert.equal(recorder.calls.some((c) => c.op === 'link'), false);

@@ -60,7 +60,8 @@ class PendingFile implements PendingObject {
   private nextPosition = 0;
   /** Writes issued and not yet done: a full buffer written behind, and at the end the tail. */
   private readonly writes = new Set<Promise<void>>();
-  private writeFailure: unknown = null;
+  /** The first failed write or write-back flush: it fails the object. */
+  private failure: StorageError | null = null;
   private fileOpen = false;
   private opened: FsFile | null = null;
   private state: State = 'writing';
@@ -69,7 +70,6 @@ class PendingFile implements PendingObject {
   private unflushedBytes = 0;
   /** The write-back flush in flight (at most one). */
   private writingBack: Promise<void> | null = null;
-  private writeBackFailure: unknown = null;
   private commitStarted = false;
   /** Serialises buffer and file operations even if a caller does not await each write. */
   private queue: Promise<void>;
@@ -122,7 +122,7 @@ class PendingFile implements PendingObject {
       } catch (cause) {
         throw storageErrorFrom('fsync temporary file', cause);
       }
-      if (this.writeBackFailure !== null) throw storageErrorFrom('fsync temporary file', this.writeBackFailure);
+      this.throwIfFailed();
     });
     return this.syncing;
   }
@@ -210,7 +210,7 @@ class PendingFile implements PendingObject {
   }
 
   private async append(bytes: Uint8Array): Promise<void> {
-    this.throwIfWriteFailed();
+    this.throwIfFailed();
     const { buffers } = this.context;
     let offset = 0;
     while (offset < bytes.length) {
@@ -260,7 +260,7 @@ class PendingFile implements PendingObject {
         this.reached(bytes.length);
       },
       (cause: unknown) => {
-        this.writeFailure ??= cause;
+        this.failure ??= storageErrorFrom('write temporary file', cause);
       },
     );
     this.writes.add(write);
@@ -270,12 +270,11 @@ class PendingFile implements PendingObject {
   /** Settles when no write is in flight; rejects if one failed. */
   private async writesDone(): Promise<void> {
     for (const write of this.writes) await write;
-    this.throwIfWriteFailed();
+    this.throwIfFailed();
   }
 
-  private throwIfWriteFailed(): void {
-    if (this.writeFailure !== null) throw storageErrorFrom('write temporary file', this.writeFailure);
-    if (this.writeBackFailure !== null) throw storageErrorFrom('fsync temporary file', this.writeBackFailure);
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
   }
 
   /** Counts bytes that reached the file during receipt; starts a write-back flush when due. */
@@ -289,7 +288,7 @@ class PendingFile implements PendingObject {
       },
       (cause: unknown) => {
         this.writingBack = null;
-        this.writeBackFailure ??= cause;
+        this.failure ??= storageErrorFrom('fsync temporary file', cause);
       },
     );
   }
