@@ -122,17 +122,36 @@ export function acceptedTypes(header: string | string[] | undefined): AcceptedTy
 }
 
 /**
- * Whether an Accept header admits a multipart of `partType` (PS3.18 8.7.3.3.2): no header, `*\/*`,
- * `multipart/related` with that type or none, or the bare part type as the default wrapped type.
- * Returns false when the header asks only for something else: the caller answers 406.
+ * What the first acceptable media type of an Accept header asks of the parts' transfer syntax
+ * (PS3.18 8.7.8.2): `default` when it names none (also no header, `*\/*`, `multipart/*`), `any`
+ * for `transfer-syntax=*`, else the one it names.
  */
-export function acceptsMultipartOf(header: string | string[] | undefined, partType: string, acceptedSyntax: (syntax: string) => boolean = () => true): boolean {
+export type TransferSyntaxWish = { readonly kind: 'default' } | { readonly kind: 'any' } | { readonly kind: 'named'; readonly uid: string };
+
+const DEFAULT_WISH: TransferSyntaxWish = { kind: 'default' };
+const ANY_WISH: TransferSyntaxWish = { kind: 'any' };
+
+/**
+ * The transfer syntax wish of the first media type in an Accept header that admits a multipart of
+ * `partType` (PS3.18 8.7.3.3.2): `multipart/related` with that type or none, or the bare part type
+ * as the default wrapped type; a named syntax counts only when `acceptedSyntax` takes it. Null
+ * when the header asks only for something else: the caller answers 406.
+ */
+export function selectMultipartOf(header: string | string[] | undefined, partType: string, acceptedSyntax: (syntax: string) => boolean = () => true): TransferSyntaxWish | null {
   const types = acceptedTypes(header);
-  if (types.length === 0) return true;
-  return types.some((t) => {
-    if (t.essence === '*/*' || t.essence === 'multipart/*') return true;
-    if (t.essence !== 'multipart/related' && t.essence !== partType) return false;
-    if (t.essence === 'multipart/related' && t.type !== null && t.type !== partType && t.type !== '*/*' && !(partType === 'application/octet-stream' && t.type === 'application/octet-stream')) return false;
-    return t.transferSyntax === null || t.transferSyntax === '*' || acceptedSyntax(t.transferSyntax);
-  });
+  if (types.length === 0) return DEFAULT_WISH;
+  for (const t of types) {
+    if (t.essence === '*/*' || t.essence === 'multipart/*') return DEFAULT_WISH;
+    if (t.essence !== 'multipart/related' && t.essence !== partType) continue;
+    if (t.essence === 'multipart/related' && t.type !== null && t.type !== partType && t.type !== '*/*' && !(partType === 'application/octet-stream' && t.type === 'application/octet-stream')) continue;
+    if (t.transferSyntax === null) return DEFAULT_WISH;
+    if (t.transferSyntax === '*') return ANY_WISH;
+    if (acceptedSyntax(t.transferSyntax)) return { kind: 'named', uid: t.transferSyntax };
+  }
+  return null;
+}
+
+/** Whether an Accept header admits a multipart of `partType` (see `selectMultipartOf`). */
+export function acceptsMultipartOf(header: string | string[] | undefined, partType: string, acceptedSyntax: (syntax: string) => boolean = () => true): boolean {
+  return selectMultipartOf(header, partType, acceptedSyntax) !== null;
 }

@@ -6,12 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
-import { readFileMeta } from '../../dicom/part10/index.js';
+import { buildFileMetaHeader, readFileMeta } from '../../dicom/part10/index.js';
 import { streamBytes } from '../../imaging/sequential-bytes.js';
 import { convertVr } from '../../imaging/transcode-vr.js';
 import { createTestDatabase, testDialects } from '../../index/testing/test-databases.js';
 import { SYSTEM, createHttpHarness, type HttpHarness } from '../testing/http-harness.js';
-import { ctInstance, dicomParts, multipartBody, splitMultipart, type TestInstance } from '../testing/dicomweb-fixtures.js';
+import { CT_IMAGE_STORAGE, ctInstance, dicomParts, multipartBody, splitMultipart, type TestInstance } from '../testing/dicomweb-fixtures.js';
+
+const IMPLICIT = '1.2.840.10008.1.2';
 
 for (const { dialect, skip } of await testDialects()) describe(`DICOMweb (${dialect})`, { skip }, () => {
   let h: HttpHarness;
@@ -116,6 +118,41 @@ for (const { dialect, skip } of await testDialects()) describe(`DICOMweb (${dial
     const jpeg = await get(doctor, url, asked('1.2.840.10008.1.2.4.50'));
     assert.equal(jpeg.statusCode, 406, jpeg.body);
     assert.deepEqual(await h.eventsAfter(afterImplicit), []);
+  });
+
+  it('WADO-RS sends Explicit VR Little Endian by default (PS3.18 8.7.3), and the stored file for transfer-syntax=*', async () => {
+    // An instance stored in Implicit VR Little Endian, which the standard keeps out of web services.
+    const original = ctInstance({ patientId: 'P-DW-IMPLICIT' });
+    const implicitChunks: Buffer[] = [];
+    for await (const chunk of convertVr(streamBytes(Readable.from([original.dataset])), 'to-implicit')) implicitChunks.push(Buffer.from(chunk));
+    const implicitDataset = Buffer.concat(implicitChunks);
+    const meta = buildFileMetaHeader({ mediaStorageSopClassUid: CT_IMAGE_STORAGE, mediaStorageSopInstanceUid: original.sopInstanceUid, transferSyntaxUid: IMPLICIT, implementationClassUid: '1.2.3.4', implementationVersionName: 'TEST' });
+    const stored = await stow(tech, [{ ...original, dataset: implicitDataset, file: Buffer.concat([Buffer.from(meta), implicitDataset]) }]);
+    assert.equal(stored.statusCode, 200, stored.body);
+    const url = `/dicomweb/studies/${original.studyInstanceUid}/series/${original.seriesInstanceUid}/instances/${original.sopInstanceUid}`;
+    for (const accept of [undefined, '*/*', 'multipart/related; type="application/dicom"', 'application/dicom']) {
+      const before = await h.head();
+      const response = await get(doctor, url, accept === undefined ? {} : { accept });
+      assert.equal(response.statusCode, 200, `${String(accept)}: ${response.body}`);
+      const [part, ...rest] = splitMultipart(response.rawPayload, String(response.headers['content-type']));
+      assert.equal(rest.length, 0);
+      assert.match(part!.headers, /Content-Type: application\/dicom; transfer-syntax=1\.2\.840\.10008\.1\.2\.1\r?$/im, String(accept));
+      const read = readFileMeta(part!.body);
+      assert.ok(read.ok);
+      assert.equal(read.value.transferSyntaxUid, '1.2.840.10008.1.2.1');
+      assert.ok(part!.body.subarray(read.value.datasetOffset).equals(Buffer.from(original.dataset)), 'the dataset with its VRs back');
+      const events = await h.eventsAfter(before);
+      assert.deepEqual(events.map((e) => [e.action, e.detail['transferSyntax']]), [['retrieve', 'default']]);
+    }
+    // Explicit VR Little Endian as stored: the default sends the stored file, bit for bit.
+    const explicit = await get(doctor, `/dicomweb/studies/${study.studyInstanceUid}/series/${study.seriesInstanceUid}/instances/${study.sopInstanceUid}`);
+    assert.equal(explicit.statusCode, 200);
+    assert.ok(splitMultipart(explicit.rawPayload, String(explicit.headers['content-type']))[0]!.body.subarray(-study.dataset.length).equals(Buffer.from(study.dataset)));
+    // `*`: the stored file, in its own syntax.
+    const asStored = await get(doctor, url, { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' });
+    const [storedPart] = splitMultipart(asStored.rawPayload, String(asStored.headers['content-type']));
+    assert.match(storedPart!.headers, /Content-Type: application\/dicom; transfer-syntax=1\.2\.840\.10008\.1\.2\r?$/im);
+    assert.ok(storedPart!.body.subarray(-implicitDataset.length).equals(implicitDataset));
   });
 
   it('QIDO-RS finds studies, series and instances at every level, with one query event', async () => {

@@ -1,11 +1,16 @@
 /**
  * WADO-RS retrieval of instances (PS3.18 10.4.1.1.1–3): a study, series or instance as
- * `multipart/related; type="application/dicom"`, one part per instance, each the stored Part 10 file
- * (our own file meta group and a zero preamble, the dataset bit for bit as received), streamed from
- * the object store — never buffered whole. A client that asks for one specific transfer syntax
- * (PS3.18 8.7.3.5) gets each instance stored otherwise converted losslessly, when that syntax is
- * Explicit or Implicit VR Little Endian; lossy objects are never decoded (406). One `retrieve`
- * event per request names the study, its series and the instance count before the first byte is sent.
+ * `multipart/related; type="application/dicom"`, one part per instance, streamed from the object
+ * store — never buffered whole. The transfer syntax of each part follows PS3.18 8.7.3 and 8.7.8.2:
+ * - `transfer-syntax=*`: the stored Part 10 file (our file meta group, a zero preamble, the dataset
+ *   bit for bit as received) — what a client needs to check an object against its recorded hash;
+ * - no transfer syntax (also no Accept, `*\/*`): the default, Explicit VR Little Endian, converted
+ *   losslessly where stored otherwise; an object we hold only in lossy form (or cannot convert:
+ *   video, a codec we do not decode) comes as stored, as the standard allows for lossy pixel data;
+ * - one named syntax: each instance in it (as stored, or converted to Explicit or Implicit VR Little
+ *   Endian); lossy objects are never decoded, so a request that needs it is answered 406.
+ * One `retrieve` event per request names the study, its series and the instance count before the
+ * first byte is sent.
  */
 import { Readable } from 'node:stream';
 import { buildFileMetaHeader } from '../../dicom/part10/index.js';
@@ -16,8 +21,9 @@ import type { OutgoingPart } from '../../dicomweb/index.js';
 import type { StoredInstanceLocation } from '../../index/index.js';
 import type { ObjectKey } from '../../storage/index.js';
 import type { HttpServices } from '../services.js';
-import { TAG, acceptsMultipartOf, anyBody, dicomwebRoot, instanceParams, instanceUrl, instancesOf, sendMultipart, seriesParams, studyOf, studyParams, type AnyPath } from './common.js';
+import { TAG, anyBody, dicomwebRoot, instanceParams, instanceUrl, instancesOf, sendMultipart, seriesParams, studyOf, studyParams, selectMultipartOf, type AnyPath, type TransferSyntaxWish } from './common.js';
 import type { AuditObject } from '../../audit/events.js';
+import { plannedSyntax, wishDetail } from './retrieve-syntax.js';
 
 const DICOM = 'application/dicom';
 
@@ -37,20 +43,29 @@ function servableIn(instances: readonly StoredInstanceLocation[], syntax: string
 }
 
 /**
- * The parts, each built when it is sent. `target` null: as stored; else instances stored in another
- * syntax are converted (`servableIn` said they can be; a structural fault found now ends the response).
+ * The parts, each built when it is sent: as stored, or converted (`servableIn` or `canTranscode`
+ * said they can be; a structural fault found now ends the response, or for the default sends the
+ * stored form).
  */
-async function* partsOf(services: HttpServices, root: string, instances: readonly StoredInstanceLocation[], target: string | null): AsyncGenerator<OutgoingPart> {
+async function* partsOf(services: HttpServices, root: string, instances: readonly StoredInstanceLocation[], wish: TransferSyntaxWish): AsyncGenerator<OutgoingPart> {
   const { store, decodePool, implementation, settings, logger } = services.dicomweb;
   for (const instance of instances) {
     const headers = { 'Content-Location': instanceUrl(root, instance.studyInstanceUid, instance.seriesInstanceUid, instance.sopInstanceUid) };
-    if (target === null || instance.transferSyntaxUid === target) {
-      yield { contentType: `${DICOM}; transfer-syntax=${instance.transferSyntaxUid}`, headers, body: () => store.get(instance.objectKey as ObjectKey) };
+    const asStored: OutgoingPart = { contentType: `${DICOM}; transfer-syntax=${instance.transferSyntaxUid}`, headers, body: () => store.get(instance.objectKey as ObjectKey) };
+    const { target, orAsStored } = plannedSyntax(instance.transferSyntaxUid, wish);
+    if (target === null) {
+      yield asStored;
       continue;
     }
     const converted = await transcodeStoredObject(store, decodePool, instance.objectKey as ObjectKey, target, { maxInflatedBytes: settings.maxInflatedBytes });
     if (!converted.ok) {
-      logger.warn({ event: 'transcode-refused', sopInstanceUid: instance.sopInstanceUid, transferSyntaxUid: instance.transferSyntaxUid, code: converted.error.code }, 'WADO-RS response ended: an instance cannot be converted');
+      const event = { event: 'transcode-refused', sopInstanceUid: instance.sopInstanceUid, transferSyntaxUid: instance.transferSyntaxUid, code: converted.error.code };
+      if (orAsStored) {
+        logger.info(event, 'WADO-RS: an instance goes as stored, it cannot be converted to the default transfer syntax');
+        yield asStored;
+        continue;
+      }
+      logger.warn(event, 'WADO-RS response ended: an instance cannot be converted');
       throw new Error(`instance ${instance.sopInstanceUid} cannot be converted (${converted.error.code})`);
     }
     const meta = buildFileMetaHeader({
@@ -83,25 +98,20 @@ function retrieveRoute(url: string, params: typeof studyParams | typeof seriesPa
     params,
     query: NO_QUERY,
     body: null,
-    response: { status: 200, schema: anyBody, description: 'multipart/related; type="application/dicom": the stored Part 10 files' },
+    response: { status: 200, schema: anyBody, description: 'multipart/related; type="application/dicom": Part 10 files, in Explicit VR Little Endian by default, as stored for transfer-syntax=*' },
     errors: ['NOT_FOUND', 'MEDIA_TYPE_NOT_ACCEPTABLE'],
     study: studyOf,
     async handler({ params, services, reply, user, recordAccess }) {
       const path = params as AnyPath;
       const instances = await instancesOf(services, user(), path);
-      // The first acceptable media type decides: no transfer syntax or `*` → as stored; one named
-      // syntax → each instance in it (as stored, or converted), or 406 when one cannot be.
-      let target: string | null = null;
-      const servable = (syntax: string): boolean => {
-        if (!servableIn(instances, syntax)) return false;
-        target = syntax;
-        return true;
-      };
-      if (!acceptsMultipartOf(reply.request.headers.accept, DICOM, servable)) {
+      // The first acceptable media type decides (PS3.18 8.7.8): a named syntax must be servable for
+      // every instance, or that media type is not acceptable and the next one is tried.
+      const wish = selectMultipartOf(reply.request.headers.accept, DICOM, (syntax) => servableIn(instances, syntax));
+      if (wish === null) {
         fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'instances are served in their stored transfer syntax, or converted losslessly to Explicit or Implicit VR Little Endian');
       }
-      await recordAccess({ objects: [auditObjectOf(path, instances)], detail: { via: 'dicomweb', resource: what, ...(target === null ? {} : { transferSyntax: target }) } });
-      return sendMultipart(reply, DICOM, partsOf(services, dicomwebRoot(reply), instances, target));
+      await recordAccess({ objects: [auditObjectOf(path, instances)], detail: { via: 'dicomweb', resource: what, transferSyntax: wishDetail(wish) } });
+      return sendMultipart(reply, DICOM, partsOf(services, dicomwebRoot(reply), instances, wish));
     },
   });
 }
