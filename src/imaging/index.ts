@@ -7,6 +7,7 @@ export { locateFrame, parseFrameList, frameStream, readFrameBytes, type FrameLoc
 export { DecodePool, type DecodePoolOptions, type DecodePoolStats } from './decode-pool.js';
 export type { DecodedFrame, DecodeRequest } from './decode-frame.js';
 export { decodeStoredFrame } from './decode-stored.js';
+export { nativeFrameBytes } from './native-frame.js';
 export { renderFrame, encodeRendered, applyWindow, type RenderedImage } from './render.js';
 export { parseRenderParameters, thumbnailFrameNumber, MAX_VIEWPORT, THUMBNAIL_VIEWPORT, type RenderParameters, type VoiFunction } from './render-parameters.js';
 export { renderStoredFrame, renderStoredThumbnail, type RenderedFrame } from './rendered.js';

@@ -23,6 +23,7 @@ import { decodeRequestOf, type DecodePool } from './decode-pool.js';
 import { locateFrame, readFrameBytes, type FrameLocation } from './frames.js';
 import { readPixelModule, type PixelModule } from './pixel-module.js';
 import { openStoredSource, type StoredObject } from './stored-object.js';
+import { inObjectContainer } from './native-frame.js';
 
 const TAG = {
   PixelGroupLength: 0x00280000,
@@ -93,24 +94,6 @@ function pixelDataHeader(vr: 'OB' | 'OW', length: number): Uint8Array {
   out.writeUInt16LE(0x0010, 2);
   out.write(vr, 4, 'latin1');
   out.writeUInt32LE(length, 8);
-  return out;
-}
-
-/**
- * A decoded frame in the object's Bits Allocated: codecs give 8-bit samples for a precision of 8 or
- * less even when the object allocates 16; those are widened (sign-extended from Bits Stored when
- * Pixel Representation is 1, PS3.5 §8.1.1).
- */
-function inObjectContainer(frame: DecodedFrame, pixel: PixelModule): Uint8Array {
-  if (frame.bitsAllocated === pixel.bitsAllocated) return frame.pixels;
-  const out = Buffer.alloc(frame.pixels.length * 2);
-  const signBit = 1 << (pixel.bitsStored - 1);
-  const mask = (1 << pixel.bitsStored) - 1;
-  for (let i = 0; i < frame.pixels.length; i++) {
-    let value = frame.pixels[i]! & mask;
-    if (pixel.pixelRepresentation === 1 && (value & signBit) !== 0) value -= mask + 1;
-    out.writeUInt16LE(value & 0xffff, i * 2);
-  }
   return out;
 }
 
