@@ -1,12 +1,13 @@
 /**
  * WADO-RS bulk data (PS3.18 10.4.1.1.5): the bytes of one element, named by its tag path, streamed
  * from the stored object by range — never buffered. Bytes are as stored: for an object in big endian
- * the caller labels the part with that transfer syntax. Encapsulated pixel data is served by frames
- * (`imaging/frames.ts`), not here.
+ * the caller labels the part with that transfer syntax. Encapsulated Pixel Data is served frame by
+ * frame (`imaging/frames.ts`), not here: `isEncapsulatedPixelData` tells the caller.
  */
 import type { Readable } from 'node:stream';
 import { err, kakuteiError, ok, type Result } from '../errors/index.js';
 import { openStoredObject, type StoredObject } from '../imaging/stored-object.js';
+import { PIXEL_DATA } from '../imaging/dataset-tree.js';
 import type { ObjectKey, ObjectStore } from '../storage/object-store.js';
 import { resolveTagPath, type TagPath } from './tag-path.js';
 
@@ -32,6 +33,13 @@ export function bulkDataOf(stored: StoredObject, path: TagPath): Result<BulkData
     transferSyntaxUid: stored.meta.transferSyntaxUid,
     stream: () => stored.source.stream(start, end),
   });
+}
+
+/** Whether `path` names the object's own Pixel Data, encapsulated (one bulk data part per frame). */
+export function isEncapsulatedPixelData(stored: StoredObject, path: TagPath): boolean {
+  if (path.length !== 1 || path[0]!.tag !== PIXEL_DATA) return false;
+  const found = resolveTagPath(stored.tree, path);
+  return found.ok && found.value.encapsulated !== null;
 }
 
 export async function openBulkData(store: ObjectStore, key: ObjectKey, path: TagPath): Promise<Result<BulkData>> {

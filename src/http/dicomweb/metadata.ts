@@ -7,15 +7,17 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { formatTagPath, octetStreamPartType, openBulkData, parseTagPath, readInstanceMetadata } from '../../dicomweb/index.js';
+import { bulkDataOf, formatTagPath, isEncapsulatedPixelData, octetStreamPartType, parseTagPath, readInstanceMetadata } from '../../dicomweb/index.js';
+import { readPixelModule } from '../../imaging/index.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../../dicom/dictionary/transfer-syntaxes.js';
 import type { StoredInstanceLocation } from '../../index/index.js';
 import type { ObjectKey } from '../../storage/index.js';
 import { fail, unwrap } from '../problem.js';
 import { NO_QUERY, defineRoute, type Route } from '../route.js';
 import type { HttpServices } from '../services.js';
-import { DICOM_JSON, TAG, acceptedTypes, acceptsMultipartOf, anyBody, dicomwebRoot, instanceParams, instanceUrl, instancesOf, sendMultipart, seriesParams, studyOf, studyParams, type AnyPath } from './common.js';
+import { DICOM_JSON, TAG, acceptedTypes, acceptsMultipartOf, anyBody, dicomwebRoot, instanceParams, instanceUrl, instancesOf, openInstance, sendMultipart, seriesParams, studyOf, studyParams, type AnyPath } from './common.js';
 import { auditObjectOf } from './wado.js';
+import { frameParts } from './frame-parts.js';
 
 function metadataStream(services: HttpServices, root: string, instances: readonly StoredInstanceLocation[]): Readable {
   const { store, logger } = services.dicomweb;
@@ -84,14 +86,23 @@ const bulkData = defineRoute({
   query: NO_QUERY,
   body: null,
   response: { status: 200, schema: anyBody, description: 'multipart/related; type="application/octet-stream": the element value' },
-  errors: ['NOT_FOUND', 'INVALID_REQUEST', 'MEDIA_TYPE_NOT_ACCEPTABLE'],
+  errors: ['NOT_FOUND', 'INVALID_REQUEST', 'MEDIA_TYPE_NOT_ACCEPTABLE', 'PIXEL_DATA_INVALID', 'DECODE_UNSUPPORTED', 'DECODE_FAILED', 'DECODE_LIMIT_EXCEEDED', 'DECODE_BUSY'],
   study: studyOf,
   async handler({ params, services, reply, user, recordAccess }) {
     const path = unwrap(parseTagPath(params['*']));
-    if (!acceptsMultipartOf(reply.request.headers.accept, 'application/octet-stream')) fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'bulk data is multipart/related application/octet-stream');
     const instances = await instancesOf(services, user(), params);
     const instance = instances[0]!;
-    const bulk = unwrap(await openBulkData(services.dicomweb.store, instance.objectKey as ObjectKey, path));
+    const stored = await openInstance(services, instance);
+    // Encapsulated Pixel Data (PS3.18 10.4.1.1.5): every frame, a part each, as the frames resource sends them.
+    if (isEncapsulatedPixelData(stored, path)) {
+      const pixel = unwrap(readPixelModule(stored.tree));
+      const frames = Array.from({ length: pixel.numberOfFrames }, (_, i) => i + 1);
+      const parts = await frameParts(services, stored, pixel, frames, reply.request.headers.accept);
+      await recordAccess({ objects: [auditObjectOf(params, instances)], detail: { via: 'dicomweb', resource: 'bulkdata', frames: frames.length } });
+      return sendMultipart(reply, 'application/octet-stream', parts);
+    }
+    if (!acceptsMultipartOf(reply.request.headers.accept, 'application/octet-stream')) fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'bulk data is multipart/related application/octet-stream');
+    const bulk = unwrap(bulkDataOf(stored, path));
     await recordAccess({ objects: [auditObjectOf(params, instances)], detail: { via: 'dicomweb', resource: 'bulkdata' } });
     return sendMultipart(reply, 'application/octet-stream', [{ contentType: octetStreamPartType(bulkSyntaxLabel(bulk.transferSyntaxUid)), body: bulk.stream }]);
   },

@@ -12,7 +12,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { readFileMeta } from '../../dicom/part10/index.js';
 import { createTestDatabase } from '../../index/testing/test-databases.js';
 import { makeFixtureSet, MissingToolError, type FixtureFile } from '../../testing/fixtures/index.js';
-import { grayscale16 } from '../../testing/fixtures/pixels.js';
+import { grayscale16, rgb8 } from '../../testing/fixtures/pixels.js';
 import { createHttpHarness, type HttpHarness } from '../testing/http-harness.js';
 import { dicomParts, multipartBody, splitMultipart } from '../testing/dicomweb-fixtures.js';
 
@@ -136,7 +136,28 @@ describe('WADO-RS transfer syntaxes over DCMTK-made objects', () => {
       assert.equal(labelOf(part.headers), EXPLICIT);
       assert.equal(part.body.length, 120 * 160 * 3);
     }
-    assert.ok(!frames.parts[0]!.body.equals(frames.parts[1]!.body), 'frame 3 then frame 1, not the same frame twice');
+    assert.ok(frames.parts[0]!.body.equals(rgb8(120, 160, 2)) && frames.parts[1]!.body.equals(rgb8(120, 160, 0)), 'frame 3 then frame 1, as generated');
+  });
+
+  it('bulk data of encapsulated Pixel Data (its BulkDataURI in the metadata): every frame, as the frames resource sends them', async (t) => {
+    if (!present(t)) return;
+    const ct = await fixture('ct-jpeg-lossless-sv1');
+    const metadata = await h.app.inject({ method: 'GET', url: `${instanceUrl(ct)}/metadata`, headers: { authorization: `Bearer ${token}` } });
+    const uri = metadata.json<Record<string, { BulkDataURI?: string }>[]>()[0]!['7FE00010']!.BulkDataURI!;
+    const path = uri.startsWith('/') ? uri : new URL(uri).pathname;
+    const decoded = await get(path);
+    assert.equal(decoded.response.statusCode, 200, decoded.response.body);
+    assert.equal(decoded.parts.length, 1);
+    assert.equal(labelOf(decoded.parts[0]!.headers), EXPLICIT);
+    assert.ok(decoded.parts[0]!.body.equals(grayscale16({ rows: 256, columns: 256, bitsStored: 12, seed: 4 })));
+    const stored = await get(path, FRAMES_STORED);
+    assert.equal(labelOf(stored.parts[0]!.headers), ct.transferSyntaxUid);
+    assert.deepEqual([...stored.parts[0]!.body.subarray(0, 2)], [0xff, 0xd8]);
+    const rle = await fixture('us-multiframe-rgb-rle');
+    const frames = await get(`${instanceUrl(rle)}/bulkdata/7FE00010`);
+    const expected = await get(`${instanceUrl(rle)}/frames/1,2,3,4`);
+    assert.equal(frames.parts.length, 4);
+    frames.parts.forEach((part, i) => assert.ok(part.body.equals(expected.parts[i]!.body), `frame ${i + 1}`));
   });
 
   it('frames: a lossy object\'s come as stored by default, and a request for them decoded is not acceptable', async (t) => {

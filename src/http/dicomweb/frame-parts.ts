@@ -1,0 +1,79 @@
+/**
+ * The parts of a frames response (PS3.18 8.7.3.3, 8.7.8.2), for `/frames/{list}` and for the bulk
+ * data of encapsulated Pixel Data: by default uncompressed — native little-endian bytes, Explicit VR
+ * Little Endian — so lossless compressed frames are decoded in the pool; frames held only in lossy
+ * form (or in a codec we do not decode) as stored, as the standard allows; for `transfer-syntax=*`
+ * or the stored syntax named, each frame's bytes as stored (fragments joined), labelled with it.
+ */
+import { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../../dicom/dictionary/transfer-syntaxes.js';
+import { octetStreamPartType, type OutgoingPart } from '../../dicomweb/index.js';
+import type { Result } from '../../errors/index.js';
+import { canTranscode, frameStream, locateFrame, nativeFrameBytes, type DecodePool, type FrameLocation, type PixelModule, type StoredObject } from '../../imaging/index.js';
+import { fail, unwrap } from '../problem.js';
+import type { HttpServices } from '../services.js';
+import { selectMultipartOf } from './common.js';
+
+/** Native frames are little endian whatever the dataset's VR encoding: label them explicit VR LE. */
+function frameSyntaxLabel(stored: string): string {
+  return stored === IMPLICIT_VR_LITTLE_ENDIAN || stored === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? EXPLICIT_VR_LITTLE_ENDIAN : stored;
+}
+
+const OCTET_STREAM = 'application/octet-stream';
+const BUSY_RETRIES = 10;
+const BUSY_RETRY_DELAY_MS = 100;
+
+/** Each frame's bytes as stored, labelled with their syntax. */
+function storedParts(stored: StoredObject, locations: readonly FrameLocation[], label: string): OutgoingPart[] {
+  return locations.map((location) => ({ contentType: octetStreamPartType(label), body: () => frameStream(stored, location) }));
+}
+
+/** Decoded frames, one at a time as the response is written; `first` is already decoded. */
+function decodedParts(pool: DecodePool, stored: StoredObject, pixel: PixelModule, numbers: readonly number[], first: Uint8Array): OutgoingPart[] {
+  return numbers.map((n, index) => ({
+    contentType: octetStreamPartType(EXPLICIT_VR_LITTLE_ENDIAN),
+    body: () => (index === 0 ? Readable.from([first]) : Readable.from(decodedFrame(pool, stored, pixel, n))),
+  }));
+}
+
+async function* decodedFrame(pool: DecodePool, stored: StoredObject, pixel: PixelModule, frameNumber: number): AsyncGenerator<Uint8Array> {
+  const decoded = await decodeWithRetries(pool, stored, pixel, frameNumber);
+  // Mid-response there is no status left to send: the stream ends with an error (the client sees a cut multipart).
+  if (!decoded.ok) throw new Error(`frame ${frameNumber} does not decode (${decoded.error.code})`);
+  yield decoded.value;
+}
+
+/** A full decode queue is waited out a few times: other viewers' frames are ahead of ours. */
+async function decodeWithRetries(pool: DecodePool, stored: StoredObject, pixel: PixelModule, frameNumber: number): Promise<Result<Uint8Array>> {
+  for (let attempt = 1; ; attempt++) {
+    const decoded = await nativeFrameBytes(pool, stored, pixel, frameNumber);
+    if (decoded.ok || decoded.error.code !== 'DECODE_BUSY' || attempt >= BUSY_RETRIES) return decoded;
+    await delay(BUSY_RETRY_DELAY_MS * attempt);
+  }
+}
+
+/**
+ * Parts for frames `numbers` of `stored` as the Accept header asks. Every frame is located, and the
+ * first one decoded when frames are sent decoded, before anything is sent: a bad offset table or a
+ * frame that does not decode is an error the client can read, not a cut stream (the default falls
+ * back to the frames as stored). Throws the problem (406, 4xx/5xx) otherwise.
+ */
+export async function frameParts(services: HttpServices, stored: StoredObject, pixel: PixelModule, numbers: readonly number[], accept: string | string[] | undefined): Promise<OutgoingPart[]> {
+  const { decodePool, logger } = services.dicomweb;
+  const label = frameSyntaxLabel(stored.meta.transferSyntaxUid);
+  // Lossless compressed frames can also be sent decoded (the default, or Explicit VR LE named).
+  const decodable = stored.transferSyntax.encapsulated && canTranscode(stored.meta.transferSyntaxUid, EXPLICIT_VR_LITTLE_ENDIAN);
+  const wish = selectMultipartOf(accept, OCTET_STREAM, (syntax) => syntax === label || (decodable && syntax === EXPLICIT_VR_LITTLE_ENDIAN));
+  if (wish === null) fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'frames are served as stored, or decoded to Explicit VR Little Endian when lossless');
+  const decode = decodable && (wish.kind === 'default' || (wish.kind === 'named' && wish.uid === EXPLICIT_VR_LITTLE_ENDIAN));
+  const locations: FrameLocation[] = [];
+  for (const n of numbers) locations.push(unwrap(await locateFrame(stored, n)));
+  if (decode) {
+    const first = await decodeWithRetries(decodePool, stored, pixel, numbers[0]!);
+    if (first.ok) return decodedParts(decodePool, stored, pixel, numbers, first.value);
+    if (wish.kind === 'named') unwrap(first);
+    logger.info({ event: 'frame-decode-refused', sopInstanceUid: stored.meta.sopInstanceUid, transferSyntaxUid: stored.meta.transferSyntaxUid, code: first.error.code }, 'WADO-RS: frames go as stored, they do not decode');
+  }
+  return storedParts(stored, locations, label);
+}
