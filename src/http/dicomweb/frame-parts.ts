@@ -1,9 +1,10 @@
 /**
  * The parts of a frames response (PS3.18 8.7.3.3, 8.7.8.2), for `/frames/{list}` and for the bulk
  * data of encapsulated Pixel Data: by default uncompressed — native little-endian bytes, Explicit VR
- * Little Endian — so lossless compressed frames are decoded in the pool; frames held only in lossy
- * form (or in a codec we do not decode) as stored, as the standard allows; for `transfer-syntax=*`
- * or the stored syntax named, each frame's bytes as stored (fragments joined), labelled with it.
+ * Little Endian — so lossless compressed frames are decoded in the pool (and big endian ones
+ * swapped); frames held only in lossy form (or in a codec we do not decode) as stored, as the
+ * standard allows; for `transfer-syntax=*` or the stored syntax named, each frame's bytes as stored
+ * (fragments joined), labelled with it.
  */
 import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -62,8 +63,9 @@ async function decodeWithRetries(pool: DecodePool, stored: StoredObject, pixel: 
 export async function frameParts(services: HttpServices, stored: StoredObject, pixel: PixelModule, numbers: readonly number[], accept: string | string[] | undefined): Promise<OutgoingPart[]> {
   const { decodePool, logger } = services.dicomweb;
   const label = frameSyntaxLabel(stored.meta.transferSyntaxUid);
-  // Lossless compressed frames can also be sent decoded (the default, or Explicit VR LE named).
-  const decodable = stored.transferSyntax.encapsulated && canTranscode(stored.meta.transferSyntaxUid, EXPLICIT_VR_LITTLE_ENDIAN);
+  // Lossless compressed frames, and big endian ones (PS3.18 keeps that syntax out of web services),
+  // can also be sent decoded: by default, or when Explicit VR LE is named.
+  const decodable = label !== EXPLICIT_VR_LITTLE_ENDIAN && canTranscode(stored.meta.transferSyntaxUid, EXPLICIT_VR_LITTLE_ENDIAN);
   const wish = selectMultipartOf(accept, OCTET_STREAM, (syntax) => syntax === label || (decodable && syntax === EXPLICIT_VR_LITTLE_ENDIAN));
   if (wish === null) fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'frames are served as stored, or decoded to Explicit VR Little Endian when lossless');
   const decode = decodable && (wish.kind === 'default' || (wish.kind === 'named' && wish.uid === EXPLICIT_VR_LITTLE_ENDIAN));

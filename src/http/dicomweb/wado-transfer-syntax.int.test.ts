@@ -128,6 +128,14 @@ describe('WADO-RS transfer syntaxes over DCMTK-made objects', () => {
     assert.equal(labelOf(stored.parts[0]!.headers), ct.transferSyntaxUid);
     assert.deepEqual([...stored.parts[0]!.body.subarray(0, 2)], [0xff, 0xd8], 'a JPEG codestream');
 
+    // Big endian (retired, and not for web services): swapped to little endian by default.
+    const big = await fixture('mr-explicit-be');
+    const swapped = await get(`${instanceUrl(big)}/frames/1`);
+    assert.equal(labelOf(swapped.parts[0]!.headers), EXPLICIT);
+    assert.ok(swapped.parts[0]!.body.equals(grayscale16({ rows: 256, columns: 256, bitsStored: 12, seed: 2 })), 'little endian samples');
+    const asStored = await get(`${instanceUrl(big)}/frames/1`, FRAMES_STORED);
+    assert.equal(labelOf(asStored.parts[0]!.headers), big.transferSyntaxUid);
+
     const rle = await fixture('us-multiframe-rgb-rle');
     const frames = await get(`${instanceUrl(rle)}/frames/3,1`);
     assert.equal(frames.response.statusCode, 200, frames.response.body);
