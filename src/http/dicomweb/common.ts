@@ -101,24 +101,32 @@ export function sendMultipart(reply: FastifyReply, type: string, parts: AsyncIte
   return encodeMultipart(parts, boundary);
 }
 
-/** The media types of the Accept header, lower-cased, without parameters other than `type` and `transfer-syntax`. */
+/** A media type of the Accept header, lower-cased, without parameters other than `type` and `transfer-syntax`. */
 export interface AcceptedType {
   readonly essence: string;
   readonly type: string | null;
   readonly transferSyntax: string | null;
 }
 
-export function acceptedTypes(header: string | string[] | undefined): AcceptedType[] {
+/**
+ * The media types an Accept header admits, most preferred first (RFC 9110 §12.5.1: by `q`, in
+ * header order among equals; `q=0` means "not acceptable" and is left out). Null without a header
+ * (anything is acceptable); an empty list when it admits nothing.
+ */
+export function acceptedTypes(header: string | string[] | undefined): AcceptedType[] | null {
   const text = Array.isArray(header) ? header.join(',') : (header ?? '');
-  if (text.trim() === '') return [];
-  return text.split(',').slice(0, 32).map((entry) => {
+  if (text.trim() === '') return null;
+  const weighted = text.split(',').slice(0, 32).map((entry) => {
     const [essence = '', ...params] = entry.split(';').map((p) => p.trim());
     const param = (name: string): string | null => {
       const found = params.find((p) => p.toLowerCase().startsWith(`${name}=`));
       return found === undefined ? null : found.slice(name.length + 1).replace(/^"|"$/g, '').toLowerCase();
     };
-    return { essence: essence.toLowerCase(), type: param('type'), transferSyntax: param('transfer-syntax') };
+    const q = Number(param('q') ?? '1');
+    return { type: { essence: essence.toLowerCase(), type: param('type'), transferSyntax: param('transfer-syntax') }, q: Number.isFinite(q) ? q : 1 };
   });
+  // Array.prototype.sort is stable: equal weights keep the client's order.
+  return weighted.filter((w) => w.q > 0).sort((a, b) => b.q - a.q).map((w) => w.type);
 }
 
 /**
@@ -139,7 +147,7 @@ const ANY_WISH: TransferSyntaxWish = { kind: 'any' };
  */
 export function selectMultipartOf(header: string | string[] | undefined, partType: string, acceptedSyntax: (syntax: string) => boolean = () => true): TransferSyntaxWish | null {
   const types = acceptedTypes(header);
-  if (types.length === 0) return DEFAULT_WISH;
+  if (types === null) return DEFAULT_WISH;
   for (const t of types) {
     if (t.essence === '*/*' || t.essence === 'multipart/*') return DEFAULT_WISH;
     if (t.essence !== 'multipart/related' && t.essence !== partType) continue;

@@ -56,7 +56,7 @@ function metadataRoute(url: string, params: typeof studyParams | typeof seriesPa
     study: studyOf,
     async handler({ params, services, reply, user, recordAccess }) {
       const accepted = acceptedTypes(reply.request.headers.accept);
-      if (accepted.length > 0 && !accepted.some((t) => ['application/dicom+json', 'application/json', '*/*', 'application/*'].includes(t.essence))) {
+      if (accepted !== null && !accepted.some((t) => ['application/dicom+json', 'application/json', '*/*', 'application/*'].includes(t.essence))) {
         fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'metadata is application/dicom+json');
       }
       const path = params as AnyPath;

@@ -97,7 +97,7 @@ function qidoRoute(spec: QidoRoute): Route {
     errors: ['QUERY_INVALID', 'MEDIA_TYPE_NOT_ACCEPTABLE'],
     async handler({ params, query, services, reply, user, recordAccess }) {
       const accepted = acceptedTypes(reply.request.headers.accept);
-      if (accepted.length > 0 && !accepted.some((t) => ['application/dicom+json', 'application/json', '*/*', 'application/*'].includes(t.essence))) {
+      if (accepted !== null && !accepted.some((t) => ['application/dicom+json', 'application/json', '*/*', 'application/*'].includes(t.essence))) {
         fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'QIDO-RS answers application/dicom+json');
       }
       if (Object.keys(query).length > MAX_QIDO_PARAMETERS) fail('QUERY_INVALID', `more than ${MAX_QIDO_PARAMETERS} query parameters`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectMultipartOf } from './common.js';
+import { acceptedTypes, selectMultipartOf } from './common.js';
 import { plannedSyntax, wishDetail } from './retrieve-syntax.js';
 
 const DICOM = 'application/dicom';
@@ -30,6 +30,25 @@ describe('selectMultipartOf: the transfer syntax wish of the first acceptable me
     assert.equal(selectMultipartOf(`multipart/related; type="${DICOM}"; transfer-syntax=${JPEG_BASELINE}`, DICOM, servable), null);
     assert.equal(selectMultipartOf('multipart/related; type="application/octet-stream"', DICOM), null);
     assert.equal(selectMultipartOf('application/dicom+json', DICOM), null);
+  });
+});
+
+describe('acceptedTypes: preference by q (RFC 9110 §12.5.1)', () => {
+  it('orders by q, keeps the header order among equals, and leaves out q=0', () => {
+    const types = acceptedTypes('application/json;q=0.5, application/dicom+json, text/html;q=0, */*;q=0.1, application/xml;q=0.5');
+    assert.deepEqual(types?.map((t) => t.essence), ['application/dicom+json', 'application/json', 'application/xml', '*/*']);
+  });
+
+  it('is null without a header, and empty when the header admits nothing', () => {
+    assert.equal(acceptedTypes(undefined), null);
+    assert.equal(acceptedTypes('  '), null);
+    assert.deepEqual(acceptedTypes('application/dicom+json;q=0'), []);
+  });
+
+  it('lets a preferred syntax listed later win, and refuses a multipart whose only entry is q=0', () => {
+    const header = `multipart/related; type="${DICOM}"; transfer-syntax=${IMPLICIT}; q=0.5, multipart/related; type="${DICOM}"; transfer-syntax=*`;
+    assert.deepEqual(selectMultipartOf(header, DICOM), { kind: 'any' });
+    assert.equal(selectMultipartOf(`multipart/related; type="${DICOM}"; q=0`, DICOM), null);
   });
 });
 
