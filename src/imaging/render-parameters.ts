@@ -27,7 +27,7 @@ export function parseRenderParameters(query: { readonly window?: string; readonl
     const types = query.accept.split(',').map((t) => t.split(';')[0]!.trim().toLowerCase());
     if (types.includes('image/jpeg') || types.includes('image/*') || types.includes('*/*')) format = 'jpeg';
     else if (types.includes('image/png')) format = 'png';
-    else return err(kakuteiError('MEDIA_TYPE_UNSUPPORTED', 'rendered media type must be image/jpeg or image/png'));
+    else return err(kakuteiError('MEDIA_TYPE_NOT_ACCEPTABLE', 'rendered media type must be image/jpeg or image/png'));
     if (types[0] === 'image/png') format = 'png';
   }
   let window: RenderParameters['window'] = null;

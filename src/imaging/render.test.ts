@@ -115,7 +115,7 @@ test('absurd rendering parameters are refused', () => {
     assert.ok(!r.ok && r.error.code === 'RENDER_PARAMETERS_INVALID', JSON.stringify(q));
   }
   const media = parseRenderParameters({ accept: 'image/gif' });
-  assert.ok(!media.ok && media.error.code === 'MEDIA_TYPE_UNSUPPORTED');
+  assert.ok(!media.ok && media.error.code === 'MEDIA_TYPE_NOT_ACCEPTABLE');
   assert.equal(thumbnailFrameNumber(1), 1);
   assert.equal(thumbnailFrameNumber(8), 4);
 });

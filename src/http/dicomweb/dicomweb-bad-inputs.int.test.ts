@@ -135,7 +135,7 @@ for (const { dialect, skip } of await testDialects()) describe(`DICOMweb bad inp
       [`${base}/rendered?window=10,0`, 400],
       [`${base}/rendered?window=10,20,CUBIC`, 400],
       [`${base}/rendered?quality=1000`, 400],
-      [`${base}/rendered?accept=text/html`, 415],
+      [`${base}/rendered?accept=text/html`, 406], // none of the acceptable media types can be produced (RFC 9110 §15.5.7)
       [`${base}/bulkdata/..%2f..%2fetc%2fpasswd`, 400],
       [`${base}/bulkdata/7FE00010/0/00000000`, 404],
       [`${base}/bulkdata/00101010`, 404],

@@ -253,6 +253,10 @@ for (const { dialect, skip } of await testDialects()) describe(`DICOMweb (${dial
     const png = await get(doctor, `${base}/rendered?window=100,200&viewport=64,64`, { accept: 'image/png' });
     assert.equal(png.statusCode, 200, png.body);
     assert.equal(png.rawPayload.subarray(1, 4).toString('latin1'), 'PNG');
+    // The client's preference (q) decides, not the order it lists the types in; q=0 is a refusal.
+    const preferred = await get(doctor, `${base}/rendered`, { accept: 'image/jpeg;q=0.5, image/png' });
+    assert.equal(preferred.headers['content-type'], 'image/png');
+    assert.equal((await get(doctor, `${base}/rendered`, { accept: 'image/jpeg;q=0' })).statusCode, 406);
     for (const url of [`/dicomweb/studies/${study.studyInstanceUid}/thumbnail`, `/dicomweb/studies/${study.studyInstanceUid}/series/${study.seriesInstanceUid}/thumbnail`, `${base}/thumbnail`, `${base}/frames/1/thumbnail`]) {
       const thumbnail = await get(doctor, url);
       assert.equal(thumbnail.statusCode, 200, `${url}: ${thumbnail.body}`);

@@ -11,7 +11,7 @@ import type { StoredInstanceLocation } from '../../index/index.js';
 import { fail, unwrap } from '../problem.js';
 import { defineRoute, type Route, type RouteContext } from '../route.js';
 import type { HttpServices } from '../services.js';
-import { TAG, anyBody, frameParams, instanceParams, instancesOf, openInstance, sendMultipart, seriesParams, studyOf, studyParams, type AnyPath } from './common.js';
+import { TAG, acceptedTypes, anyBody, frameParams, instanceParams, instancesOf, openInstance, sendMultipart, seriesParams, studyOf, studyParams, type AnyPath } from './common.js';
 import { MAX_FRAMES_PER_REQUEST, recordFrameView } from './frames.js';
 import { auditObjectOf } from './wado.js';
 
@@ -45,14 +45,9 @@ function parametersOf(query: RenderQuery, accept: string | undefined): RenderPar
   );
 }
 
+/** The acceptable image types, most preferred first (a multipart names its type in `type`). */
 function imageTypesOf(accept: string): string {
-  return accept
-    .split(',')
-    .map((entry) => {
-      const type = /;\s*type="?([^";,]+)"?/i.exec(entry);
-      return entry.trim().toLowerCase().startsWith('multipart/related') ? (type?.[1] ?? 'image/jpeg') : entry;
-    })
-    .join(',');
+  return (acceptedTypes(accept) ?? []).map((t) => (t.essence === 'multipart/related' ? (t.type ?? 'image/jpeg') : t.essence)).join(',');
 }
 
 async function renderOne(services: HttpServices, instance: StoredInstanceLocation, frame: number | 'thumbnail' | 'first', parameters: RenderParameters): Promise<RenderedFrame> {
@@ -86,7 +81,7 @@ function renderedRoute(level: Level): Route {
     query: renderQuery,
     body: null,
     response: { status: 200, schema: anyBody, description: level === 'instance' ? 'image/jpeg or image/png' : 'multipart/related of image/jpeg or image/png' },
-    errors: ['NOT_FOUND', 'RENDER_PARAMETERS_INVALID', 'MEDIA_TYPE_UNSUPPORTED', 'DECODE_UNSUPPORTED', 'DECODE_FAILED', 'DECODE_BUSY', 'PIXEL_DATA_INVALID'],
+    errors: ['NOT_FOUND', 'RENDER_PARAMETERS_INVALID', 'MEDIA_TYPE_NOT_ACCEPTABLE', 'DECODE_UNSUPPORTED', 'DECODE_FAILED', 'DECODE_BUSY', 'PIXEL_DATA_INVALID'],
     study: studyOf,
     async handler(context) {
       const { params, query, services, reply, user, recordAccess } = context;
@@ -117,7 +112,7 @@ function thumbnailRoute(level: Level): Route {
     query: renderQuery,
     body: null,
     response: { status: 200, schema: anyBody, description: 'image/jpeg or image/png' },
-    errors: ['NOT_FOUND', 'RENDER_PARAMETERS_INVALID', 'MEDIA_TYPE_UNSUPPORTED', 'DECODE_UNSUPPORTED', 'DECODE_FAILED', 'DECODE_BUSY', 'PIXEL_DATA_INVALID'],
+    errors: ['NOT_FOUND', 'RENDER_PARAMETERS_INVALID', 'MEDIA_TYPE_NOT_ACCEPTABLE', 'DECODE_UNSUPPORTED', 'DECODE_FAILED', 'DECODE_BUSY', 'PIXEL_DATA_INVALID'],
     study: studyOf,
     async handler(context) {
       const { params, query, services, reply, user, recordAccess } = context;
@@ -145,7 +140,7 @@ function frameImageRoute(kind: 'rendered' | 'thumbnail'): Route {
     query: renderQuery,
     body: null,
     response: { status: 200, schema: anyBody, description: 'one image, or multipart/related of images for several frames' },
-    errors: ['NOT_FOUND', 'FRAME_NOT_FOUND', 'INVALID_REQUEST', 'RENDER_PARAMETERS_INVALID', 'MEDIA_TYPE_UNSUPPORTED', 'DECODE_UNSUPPORTED', 'DECODE_FAILED', 'DECODE_BUSY'],
+    errors: ['NOT_FOUND', 'FRAME_NOT_FOUND', 'INVALID_REQUEST', 'RENDER_PARAMETERS_INVALID', 'MEDIA_TYPE_NOT_ACCEPTABLE', 'DECODE_UNSUPPORTED', 'DECODE_FAILED', 'DECODE_BUSY'],
     study: studyOf,
     async handler(context) {
       const { params, query, services, reply, user } = context;
