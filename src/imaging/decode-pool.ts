@@ -6,6 +6,7 @@
  * `maxOutputBytes`. WASM memory is outside V8's heap limits: it is bounded by the codestream size
  * check before decoding (`codestream-header.ts`) and freed with the worker.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { err, kakuteiError, ok, type ErrorCode, type Result } from '../errors/index.js';
 import type { DecodedFrame, DecodeRequest } from './decode-frame.js';
@@ -173,4 +174,20 @@ export function decodeRequestOf(pixel: PixelModule, transferSyntaxUid: string, b
     bitOffset,
     bytes,
   };
+}
+
+const BUSY_RETRIES = 10;
+const BUSY_RETRY_DELAY_MS = 100;
+
+/**
+ * Runs a decode, waiting out a full pool queue (DECODE_BUSY) a few times with a growing delay: for
+ * frames needed mid-response, where a failure can only cut the stream (or abort a C-MOVE
+ * association, PS3.8 §7.3). A request that can still be answered with 503 should not wait.
+ */
+export async function waitingOutBusy<T>(decode: () => Promise<Result<T>>): Promise<Result<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const decoded = await decode();
+    if (decoded.ok || decoded.error.code !== 'DECODE_BUSY' || attempt >= BUSY_RETRIES) return decoded;
+    await delay(BUSY_RETRY_DELAY_MS * attempt);
+  }
 }

@@ -4,7 +4,7 @@ export { readDatasetTree, findElement, type DatasetNode, type ElementNode, type 
 export { DEFAULT_MAX_INFLATED_DATASET_BYTES, openStoredObject, openStoredSource, type StoredObject, type OpenOptions } from './stored-object.js';
 export { readPixelModule, readRenderingAttributes, MAX_FRAME_SAMPLES, type PixelModule, type RenderingAttributes } from './pixel-module.js';
 export { locateFrame, parseFrameList, frameStream, readFrameBytes, type FrameLocation, type ByteRange } from './frames.js';
-export { DecodePool, type DecodePoolOptions, type DecodePoolStats } from './decode-pool.js';
+export { DecodePool, waitingOutBusy, type DecodePoolOptions, type DecodePoolStats } from './decode-pool.js';
 export type { DecodedFrame, DecodeRequest } from './decode-frame.js';
 export { decodeStoredFrame } from './decode-stored.js';
 export { nativeFrameBytes } from './native-frame.js';

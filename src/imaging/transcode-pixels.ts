@@ -13,13 +13,12 @@
  *   data may not contain encapsulated values.
  * Lossy Image Compression (0028,2110) stays as it was: a lossless decode loses nothing.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { err, kakuteiError, ok, type KakuteiError, type Result } from '../errors/index.js';
 import type { ByteSource } from './byte-source.js';
 import type { DatasetNode, ElementNode } from './dataset-tree.js';
 import { PIXEL_DATA } from './dataset-tree.js';
 import type { DecodedFrame } from './decode-frame.js';
-import { decodeRequestOf, type DecodePool } from './decode-pool.js';
+import { decodeRequestOf, waitingOutBusy, type DecodePool } from './decode-pool.js';
 import { locateFrame, readFrameBytes, type FrameLocation } from './frames.js';
 import { readPixelModule, type PixelModule } from './pixel-module.js';
 import { openStoredSource, type StoredObject } from './stored-object.js';
@@ -38,8 +37,6 @@ const DROPPED = new Set<number>([TAG.PixelGroupLength, TAG.PixelDataGroupLength,
 /** Explicit VR elements whose header is 12 bytes (PS3.5 §7.1.2); the others have 8. */
 const LONG_HEADER_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 const MAX_DEFINED_LENGTH = 0xfffffffe;
-const BUSY_RETRIES = 10;
-const BUSY_RETRY_DELAY_MS = 100;
 
 /** A failure found while the converted dataset is already streaming (the sender must abort). */
 export class TranscodeStreamError extends Error {
@@ -104,23 +101,12 @@ class FrameDecoder {
     private readonly locations: readonly FrameLocation[],
   ) {}
 
-  /**
-   * Decodes frame `index` (0-based). A full pool queue (DECODE_BUSY, DICOMweb traffic) is waited
-   * out a few times: mid-stream, a failure costs the whole association (an abort, PS3.8 §7.3).
-   */
+  /** Decodes frame `index` (0-based), waiting out a full pool queue (DICOMweb traffic). */
   async decode(index: number): Promise<Result<DecodedFrame>> {
     const location = this.locations[index]!;
     const bytes = await readFrameBytes(this.stored, location);
     if (!bytes.ok) return bytes;
-    for (let attempt = 1; ; attempt++) {
-      const decoded = await this.decodeOnce(location, bytes.value);
-      if (decoded.ok || decoded.error.code !== 'DECODE_BUSY' || attempt >= BUSY_RETRIES) return decoded;
-      await delay(BUSY_RETRY_DELAY_MS * attempt);
-    }
-  }
-
-  private decodeOnce(location: FrameLocation, bytes: Uint8Array): Promise<Result<DecodedFrame>> {
-    return this.pool.decode(decodeRequestOf(location.pixel, this.stored.meta.transferSyntaxUid, bytes));
+    return waitingOutBusy(() => this.pool.decode(decodeRequestOf(location.pixel, this.stored.meta.transferSyntaxUid, bytes.value)));
   }
 }
 

@@ -7,11 +7,9 @@
  * (fragments joined), labelled with it.
  */
 import { Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../../dicom/dictionary/transfer-syntaxes.js';
 import { octetStreamPartType, type OutgoingPart } from '../../dicomweb/index.js';
-import type { Result } from '../../errors/index.js';
-import { canTranscode, frameStream, locateFrame, nativeFrameBytes, type DecodePool, type FrameLocation, type PixelModule, type StoredObject } from '../../imaging/index.js';
+import { canTranscode, frameStream, locateFrame, nativeFrameBytes, waitingOutBusy, type DecodePool, type FrameLocation, type PixelModule, type StoredObject } from '../../imaging/index.js';
 import { fail, unwrap } from '../problem.js';
 import type { HttpServices } from '../services.js';
 import { selectMultipartOf } from './common.js';
@@ -22,8 +20,6 @@ function frameSyntaxLabel(stored: string): string {
 }
 
 const OCTET_STREAM = 'application/octet-stream';
-const BUSY_RETRIES = 10;
-const BUSY_RETRY_DELAY_MS = 100;
 
 /** Each frame's bytes as stored, labelled with their syntax. */
 function storedParts(stored: StoredObject, locations: readonly FrameLocation[], label: string): OutgoingPart[] {
@@ -39,19 +35,10 @@ function decodedParts(pool: DecodePool, stored: StoredObject, pixel: PixelModule
 }
 
 async function* decodedFrame(pool: DecodePool, stored: StoredObject, pixel: PixelModule, frameNumber: number): AsyncGenerator<Uint8Array> {
-  const decoded = await decodeWithRetries(pool, stored, pixel, frameNumber);
-  // Mid-response there is no status left to send: the stream ends with an error (the client sees a cut multipart).
+  // Mid-response a full decode queue is waited out, and a failure can only end the stream (the client sees a cut multipart).
+  const decoded = await waitingOutBusy(() => nativeFrameBytes(pool, stored, pixel, frameNumber));
   if (!decoded.ok) throw new Error(`frame ${frameNumber} does not decode (${decoded.error.code})`);
   yield decoded.value;
-}
-
-/** A full decode queue is waited out a few times: other viewers' frames are ahead of ours. */
-async function decodeWithRetries(pool: DecodePool, stored: StoredObject, pixel: PixelModule, frameNumber: number): Promise<Result<Uint8Array>> {
-  for (let attempt = 1; ; attempt++) {
-    const decoded = await nativeFrameBytes(pool, stored, pixel, frameNumber);
-    if (decoded.ok || decoded.error.code !== 'DECODE_BUSY' || attempt >= BUSY_RETRIES) return decoded;
-    await delay(BUSY_RETRY_DELAY_MS * attempt);
-  }
 }
 
 /**
@@ -72,9 +59,10 @@ export async function frameParts(services: HttpServices, stored: StoredObject, p
   const locations: FrameLocation[] = [];
   for (const n of numbers) locations.push(unwrap(await locateFrame(stored, n)));
   if (decode) {
-    const first = await decodeWithRetries(decodePool, stored, pixel, numbers[0]!);
+    // Not waited out: a full decode queue is a 503 the client can retry, as for rendered images.
+    const first = await nativeFrameBytes(decodePool, stored, pixel, numbers[0]!);
     if (first.ok) return decodedParts(decodePool, stored, pixel, numbers, first.value);
-    if (wish.kind === 'named') unwrap(first);
+    if (wish.kind === 'named' || first.error.code === 'DECODE_BUSY') unwrap(first);
     logger.info({ event: 'frame-decode-refused', sopInstanceUid: stored.meta.sopInstanceUid, transferSyntaxUid: stored.meta.transferSyntaxUid, code: first.error.code }, 'WADO-RS: frames go as stored, they do not decode');
   }
   return storedParts(stored, locations, label);
