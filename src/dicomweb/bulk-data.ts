@@ -2,7 +2,7 @@
  * WADO-RS bulk data (PS3.18 10.4.1.1.5): the bytes of one element, named by its tag path, streamed
  * from the stored object by range — never buffered. Bytes are as stored: for an object in big endian
  * the caller labels the part with that transfer syntax. Encapsulated Pixel Data is served frame by
- * frame (`imaging/frames.ts`), not here: `isEncapsulatedPixelData` tells the caller.
+ * frame (`imaging/frames.ts`), not here: `isPixelDataByFrame` tells the caller.
  */
 import type { Readable } from 'node:stream';
 import { err, kakuteiError, ok, type Result } from '../errors/index.js';
@@ -35,11 +35,15 @@ export function bulkDataOf(stored: StoredObject, path: TagPath): Result<BulkData
   });
 }
 
-/** Whether `path` names the object's own Pixel Data, encapsulated (one bulk data part per frame). */
-export function isEncapsulatedPixelData(stored: StoredObject, path: TagPath): boolean {
+/**
+ * Whether `path` names the object's own Pixel Data in a form web clients do not get as it is:
+ * encapsulated, or big endian (PS3.18 keeps that syntax out of web services). Its bulk data is then
+ * sent frame by frame, as the frames resource sends it.
+ */
+export function isPixelDataByFrame(stored: StoredObject, path: TagPath): boolean {
   if (path.length !== 1 || path[0]!.tag !== PIXEL_DATA) return false;
   const found = resolveTagPath(stored.tree, path);
-  return found.ok && found.value.encapsulated !== null;
+  return found.ok && (found.value.encapsulated !== null || !stored.transferSyntax.littleEndian);
 }
 
 export async function openBulkData(store: ObjectStore, key: ObjectKey, path: TagPath): Promise<Result<BulkData>> {

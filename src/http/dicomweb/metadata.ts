@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { bulkDataOf, formatTagPath, isEncapsulatedPixelData, octetStreamPartType, parseTagPath, readInstanceMetadata } from '../../dicomweb/index.js';
+import { bulkDataOf, formatTagPath, isPixelDataByFrame, octetStreamPartType, parseTagPath, readInstanceMetadata } from '../../dicomweb/index.js';
 import { readPixelModule } from '../../imaging/index.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../../dicom/dictionary/transfer-syntaxes.js';
 import type { StoredInstanceLocation } from '../../index/index.js';
@@ -93,8 +93,8 @@ const bulkData = defineRoute({
     const instances = await instancesOf(services, user(), params);
     const instance = instances[0]!;
     const stored = await openInstance(services, instance);
-    // Encapsulated Pixel Data (PS3.18 10.4.1.1.5): every frame, a part each, as the frames resource sends them.
-    if (isEncapsulatedPixelData(stored, path)) {
+    // Encapsulated or big endian Pixel Data (PS3.18 10.4.1.1.5): every frame, a part each, as the frames resource sends them.
+    if (isPixelDataByFrame(stored, path)) {
       const pixel = unwrap(readPixelModule(stored.tree));
       const frames = Array.from({ length: pixel.numberOfFrames }, (_, i) => i + 1);
       const parts = await frameParts(services, stored, pixel, frames, reply.request.headers.accept);

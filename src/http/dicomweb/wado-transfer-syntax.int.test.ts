@@ -135,6 +135,9 @@ describe('WADO-RS transfer syntaxes over DCMTK-made objects', () => {
     assert.ok(swapped.parts[0]!.body.equals(grayscale16({ rows: 256, columns: 256, bitsStored: 12, seed: 2 })), 'little endian samples');
     const asStored = await get(`${instanceUrl(big)}/frames/1`, FRAMES_STORED);
     assert.equal(labelOf(asStored.parts[0]!.headers), big.transferSyntaxUid);
+    const bulk = await get(`${instanceUrl(big)}/bulkdata/7FE00010`);
+    assert.equal(labelOf(bulk.parts[0]!.headers), EXPLICIT, 'its Pixel Data bulk data as well');
+    assert.ok(bulk.parts[0]!.body.equals(swapped.parts[0]!.body));
 
     const rle = await fixture('us-multiframe-rgb-rle');
     const frames = await get(`${instanceUrl(rle)}/frames/3,1`);
