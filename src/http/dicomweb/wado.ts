@@ -104,7 +104,7 @@ function retrieveRoute(url: string, params: typeof studyParams | typeof seriesPa
     async handler({ params, services, reply, user, recordAccess }) {
       const path = params as AnyPath;
       const instances = await instancesOf(services, user(), path);
-      // The first acceptable media type decides (PS3.18 8.7.8): a named syntax must be servable for
+      // The most preferred acceptable media type decides (PS3.18 8.7.8): a named syntax must be servable for
       // every instance, or that media type is not acceptable and the next one is tried.
       const wish = selectMultipartOf(reply.request.headers.accept, DICOM, (syntax) => servableIn(instances, syntax));
       if (wish === null) {
