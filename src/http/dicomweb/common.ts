@@ -130,9 +130,9 @@ export function acceptedTypes(header: string | string[] | undefined): AcceptedTy
 }
 
 /**
- * What the first acceptable media type of an Accept header asks of the parts' transfer syntax
- * (PS3.18 8.7.8.2): `default` when it names none (also no header, `*\/*`, `multipart/*`), `any`
- * for `transfer-syntax=*`, else the one it names.
+ * What the most preferred acceptable media type of an Accept header asks of the parts' transfer
+ * syntax (PS3.18 8.7.8.2): `default` when it names none (also no header, `*\/*`, `multipart/*`),
+ * `any` for `transfer-syntax=*`, else the one it names.
  */
 export type TransferSyntaxWish = { readonly kind: 'default' } | { readonly kind: 'any' } | { readonly kind: 'named'; readonly uid: string };
 
@@ -140,10 +140,10 @@ const DEFAULT_WISH: TransferSyntaxWish = { kind: 'default' };
 const ANY_WISH: TransferSyntaxWish = { kind: 'any' };
 
 /**
- * The transfer syntax wish of the first media type in an Accept header that admits a multipart of
- * `partType` (PS3.18 8.7.3.3.2): `multipart/related` with that type or none, or the bare part type
- * as the default wrapped type; a named syntax counts only when `acceptedSyntax` takes it. Null
- * when the header asks only for something else: the caller answers 406.
+ * The transfer syntax wish of the most preferred media type in an Accept header that admits a
+ * multipart of `partType` (PS3.18 8.7.3.3.2): `multipart/related` with that type or none, or the
+ * bare part type as the default wrapped type; a named syntax counts only when `acceptedSyntax` takes
+ * it. Null when the header asks only for something else: the caller answers 406.
  */
 export function selectMultipartOf(header: string | string[] | undefined, partType: string, acceptedSyntax: (syntax: string) => boolean = () => true): TransferSyntaxWish | null {
   const types = acceptedTypes(header);

@@ -10,7 +10,7 @@ const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 const JPEG_LOSSLESS = '1.2.840.10008.1.2.4.70';
 const MPEG4 = '1.2.840.10008.1.2.4.102';
 
-describe('selectMultipartOf: the transfer syntax wish of the first acceptable media type (PS3.18 8.7.8.2)', () => {
+describe('selectMultipartOf: the transfer syntax wish of the most preferred acceptable media type (PS3.18 8.7.8.2)', () => {
   it('is the default without a header, for */*, and for a media type that names no syntax', () => {
     for (const header of [undefined, '', '*/*', 'multipart/*', `multipart/related; type="${DICOM}"`, DICOM, 'multipart/related']) {
       assert.deepEqual(selectMultipartOf(header, DICOM), { kind: 'default' }, String(header));
