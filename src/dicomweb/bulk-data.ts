@@ -1,14 +1,14 @@
 /**
  * WADO-RS bulk data (PS3.18 10.4.1.1.5): the bytes of one element, named by its tag path, streamed
- * from the stored object by range — never buffered. Bytes are as stored: for an object in big endian
- * the caller labels the part with that transfer syntax. Encapsulated Pixel Data is served frame by
- * frame (`imaging/frames.ts`), not here: `isPixelDataByFrame` tells the caller.
+ * from the stored object by range — never buffered. Bytes are as stored, labelled by
+ * `bulkDataSyntaxOf`. Encapsulated or big endian Pixel Data is served frame by frame
+ * (`imaging/frames.ts`), not here: `isPixelDataByFrame` tells the caller.
  */
 import type { Readable } from 'node:stream';
 import { err, kakuteiError, ok, type Result } from '../errors/index.js';
-import { openStoredObject, type StoredObject } from '../imaging/stored-object.js';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../dicom/dictionary/transfer-syntaxes.js';
+import type { StoredObject } from '../imaging/stored-object.js';
 import { PIXEL_DATA } from '../imaging/dataset-tree.js';
-import type { ObjectKey, ObjectStore } from '../storage/object-store.js';
 import { resolveTagPath, type TagPath } from './tag-path.js';
 
 export interface BulkData {
@@ -46,8 +46,11 @@ export function isPixelDataByFrame(stored: StoredObject, path: TagPath): boolean
   return found.ok && (found.value.encapsulated !== null || !stored.transferSyntax.littleEndian);
 }
 
-export async function openBulkData(store: ObjectStore, key: ObjectKey, path: TagPath): Promise<Result<BulkData>> {
-  const opened = await openStoredObject(store, key);
-  if (!opened.ok) return opened;
-  return bulkDataOf(opened.value, path);
+/**
+ * The transfer syntax that labels native bytes of a stored object (bulk data, frames): little
+ * endian whatever the dataset's VR encoding, so Explicit VR LE for implicit and deflated objects
+ * (PS3.18 8.7.3.5.2); otherwise the stored syntax.
+ */
+export function bulkDataSyntaxOf(storedSyntaxUid: string): string {
+  return storedSyntaxUid === IMPLICIT_VR_LITTLE_ENDIAN || storedSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? EXPLICIT_VR_LITTLE_ENDIAN : storedSyntaxUid;
 }

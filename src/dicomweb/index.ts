@@ -1,7 +1,7 @@
 /** PS3.18 formats for the DICOMweb routes: no HTTP framework, no SQL (issue 4). */
 export { readInstanceMetadata, datasetToDicomJson, DEFAULT_INLINE_BINARY_MAX_BYTES, type DicomJsonElement, type DicomJsonObject, type MetadataOptions } from './metadata.js';
 export { formatTagPath, parseTagPath, resolveTagPath, tagHex, type TagPath, type TagPathStep } from './tag-path.js';
-export { bulkDataOf, isPixelDataByFrame, type BulkData } from './bulk-data.js';
+export { bulkDataOf, bulkDataSyntaxOf, isPixelDataByFrame, type BulkData } from './bulk-data.js';
 export {
   encodeMultipart,
   multipartContentType,

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFixtureSet, makeLargeMultiframe, type FixtureFile } from '../testing/fixtures/index.js';
 import { memoryStore } from '../imaging/test-support.js';
-import { openBulkData } from './bulk-data.js';
+import { openStoredObject } from '../imaging/stored-object.js';
+import type { ObjectKey } from '../storage/object-store.js';
+import { bulkDataOf } from './bulk-data.js';
+import type { TagPath } from './tag-path.js';
 import { readInstanceMetadata, type DicomJsonElement, type DicomJsonObject } from './metadata.js';
 import { formatTagPath, parseTagPath } from './tag-path.js';
 
@@ -18,6 +21,12 @@ before(async () => {
   fixtures = await makeFixtureSet(join(dir, 'set'));
 });
 after(async () => rm(dir, { recursive: true, force: true }));
+
+async function openBulkData(key: ObjectKey, path: TagPath) {
+  const opened = await openStoredObject(store, key);
+  assert.ok(opened.ok);
+  return bulkDataOf(opened.value, path);
+}
 
 const uri = (path: Parameters<typeof formatTagPath>[0]) => `/bulk/${formatTagPath(path)}`;
 
@@ -95,18 +104,18 @@ test('private tags, small binary values inline, bulk data streams by tag path', 
   assert.equal((item['00091003'] as DicomJsonElement).InlineBinary, Buffer.from('ab').toString('base64'));
   const path = parseTagPath('00091002');
   assert.ok(path.ok);
-  const bulk = await openBulkData(store, key, path.value);
+  const bulk = await openBulkData(key, path.value);
   assert.ok(bulk.ok);
   const chunks: Buffer[] = [];
   for await (const c of bulk.value.stream() as AsyncIterable<Buffer>) chunks.push(c);
   assert.deepEqual(Buffer.concat(chunks), big);
   const nested = parseTagPath('00540016/0/00181072');
   assert.ok(nested.ok);
-  assert.ok((await openBulkData(store, key, nested.value)).ok);
+  assert.ok((await openBulkData(key, nested.value)).ok);
   for (const bad of ['00540016/1/00181072', '7FE00010', '00540016']) {
     const p = parseTagPath(bad);
     assert.ok(p.ok);
-    assert.equal(((await openBulkData(store, key, p.value)) as { error: { code: string } }).error.code, 'NOT_FOUND', bad);
+    assert.equal(((await openBulkData(key, p.value)) as { error: { code: string } }).error.code, 'NOT_FOUND', bad);
   }
   for (const bad of ['', '0054001', '00540016/x/00181072', '00540016/0', '../etc', '00540016/0/00181072/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010/0/00100010']) {
     assert.ok(!parseTagPath(bad).ok, bad);

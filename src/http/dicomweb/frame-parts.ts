@@ -7,17 +7,12 @@
  * (fragments joined), labelled with it.
  */
 import { Readable } from 'node:stream';
-import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../../dicom/dictionary/transfer-syntaxes.js';
-import { octetStreamPartType, type OutgoingPart } from '../../dicomweb/index.js';
+import { EXPLICIT_VR_LITTLE_ENDIAN } from '../../dicom/dictionary/transfer-syntaxes.js';
+import { bulkDataSyntaxOf, octetStreamPartType, type OutgoingPart } from '../../dicomweb/index.js';
 import { canTranscode, frameStream, locateFrame, nativeFrameBytes, waitingOutBusy, type DecodePool, type FrameLocation, type PixelModule, type StoredObject } from '../../imaging/index.js';
 import { fail, unwrap } from '../problem.js';
 import type { HttpServices } from '../services.js';
 import { selectMultipartOf } from './common.js';
-
-/** Native frames are little endian whatever the dataset's VR encoding: label them explicit VR LE. */
-function frameSyntaxLabel(stored: string): string {
-  return stored === IMPLICIT_VR_LITTLE_ENDIAN || stored === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? EXPLICIT_VR_LITTLE_ENDIAN : stored;
-}
 
 const OCTET_STREAM = 'application/octet-stream';
 
@@ -49,7 +44,7 @@ async function* decodedFrame(pool: DecodePool, stored: StoredObject, pixel: Pixe
  */
 export async function frameParts(services: HttpServices, stored: StoredObject, pixel: PixelModule, numbers: readonly number[], accept: string | string[] | undefined): Promise<OutgoingPart[]> {
   const { decodePool, logger } = services.dicomweb;
-  const label = frameSyntaxLabel(stored.meta.transferSyntaxUid);
+  const label = bulkDataSyntaxOf(stored.meta.transferSyntaxUid);
   // Lossless compressed frames, and big endian ones (PS3.18 keeps that syntax out of web services),
   // can also be sent decoded: by default, or when Explicit VR LE is named.
   const decodable = label !== EXPLICIT_VR_LITTLE_ENDIAN && canTranscode(stored.meta.transferSyntaxUid, EXPLICIT_VR_LITTLE_ENDIAN);

@@ -7,9 +7,8 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { bulkDataOf, formatTagPath, isPixelDataByFrame, octetStreamPartType, parseTagPath, readInstanceMetadata } from '../../dicomweb/index.js';
+import { bulkDataOf, bulkDataSyntaxOf, formatTagPath, isPixelDataByFrame, octetStreamPartType, parseTagPath, readInstanceMetadata } from '../../dicomweb/index.js';
 import { readPixelModule } from '../../imaging/index.js';
-import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../../dicom/dictionary/transfer-syntaxes.js';
 import type { StoredInstanceLocation } from '../../index/index.js';
 import type { ObjectKey } from '../../storage/index.js';
 import { fail, unwrap } from '../problem.js';
@@ -68,11 +67,6 @@ function metadataRoute(url: string, params: typeof studyParams | typeof seriesPa
   });
 }
 
-/** Bulk data of a native dataset travels little endian as explicit VR LE (PS3.18 8.7.3.5.2); otherwise as stored. */
-function bulkSyntaxLabel(stored: string): string {
-  return stored === IMPLICIT_VR_LITTLE_ENDIAN || stored === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? EXPLICIT_VR_LITTLE_ENDIAN : stored;
-}
-
 const bulkParams = instanceParams.extend({ '*': z.string().min(8).max(16 * 16) }).strict();
 
 const bulkData = defineRoute({
@@ -104,7 +98,7 @@ const bulkData = defineRoute({
     if (!acceptsMultipartOf(reply.request.headers.accept, 'application/octet-stream')) fail('MEDIA_TYPE_NOT_ACCEPTABLE', 'bulk data is multipart/related application/octet-stream');
     const bulk = unwrap(bulkDataOf(stored, path));
     await recordAccess({ objects: [auditObjectOf(params, instances)], detail: { via: 'dicomweb', resource: 'bulkdata' } });
-    return sendMultipart(reply, 'application/octet-stream', [{ contentType: octetStreamPartType(bulkSyntaxLabel(bulk.transferSyntaxUid)), body: bulk.stream }]);
+    return sendMultipart(reply, 'application/octet-stream', [{ contentType: octetStreamPartType(bulkDataSyntaxOf(bulk.transferSyntaxUid)), body: bulk.stream }]);
   },
 });
 
