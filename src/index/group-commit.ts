@@ -6,12 +6,25 @@ type Work = (trx: Transaction<DatabaseSchema>) => Promise<RecordOutcome>;
 
 interface Pending {
   readonly work: Work;
+  /** Settles when what the record's rows name is durable; the commit waits for it. */
+  readonly commitAfter: Promise<unknown> | undefined;
   resolve(outcome: RecordOutcome): void;
   reject(cause: unknown): void;
 }
 
 /** Upper bound of records sharing one commit, so one slow batch cannot hold many associations. */
 const MAX_GROUP_SIZE = 64;
+
+/**
+ * A record's `commitAfter` rejected: nothing of it was committed. Carries the reason unchanged, so
+ * that the caller sees its own failure (e.g. the object's flush), not an index failure.
+ */
+export class CommitPrerequisiteFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super('commit prerequisite failed', { cause: reason });
+    this.name = 'CommitPrerequisiteFailed';
+  }
+}
 
 /**
  * Group commit for SQLite. SQLite has one writer, and with synchronous=FULL every COMMIT waits for
@@ -21,6 +34,13 @@ const MAX_GROUP_SIZE = 64;
  * transaction, each inside its own SAVEPOINT: a record that fails rolls back alone and is rejected;
  * the others commit. Every promise still resolves only after the commit that contains it is durable.
  * A lone caller gets a transaction of its own, exactly as without grouping.
+ *
+ * A record may come with `commitAfter` (the flush of the object its row names): its statements run
+ * at once, while that flush is under way, and COMMIT waits until every such prerequisite of the
+ * group has resolved — so no committed row ever names an object that could still be lost. Should
+ * one reject, the whole transaction is rolled back, that record rejected with
+ * `CommitPrerequisiteFailed`, and the others entered again in the next transaction (rare: the disk
+ * failed a flush).
  */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
@@ -28,9 +48,11 @@ export class GroupCommitter {
 
   constructor(private readonly kysely: Kysely<DatabaseSchema>) {}
 
-  submit(work: Work): Promise<RecordOutcome> {
+  submit(work: Work, commitAfter?: Promise<unknown>): Promise<RecordOutcome> {
+    // Handled from now on: a prerequisite may fail before its group gets to wait for it.
+    commitAfter?.catch(() => undefined);
     return new Promise<RecordOutcome>((resolve, reject) => {
-      this.queue.push({ work, resolve, reject });
+      this.queue.push({ work, commitAfter, resolve, reject });
       if (this.draining) return;
       this.draining = true;
       // better-sqlite3 runs a whole transaction without yielding to the event loop, so the group
@@ -49,27 +71,48 @@ export class GroupCommitter {
   }
 
   private async commitGroup(group: readonly Pending[]): Promise<void> {
-    const settled: (() => void)[] = [];
+    const outcomes = new Map<Pending, RecordOutcome>();
+    const refused = new Map<Pending, unknown>();
+    const unmet = new Map<Pending, unknown>();
     try {
       await this.kysely.transaction().execute(async (trx) => {
         for (const pending of group) {
           await sql`savepoint record_instance`.execute(trx);
           try {
-            const outcome = await pending.work(trx);
+            outcomes.set(pending, await pending.work(trx));
             await sql`release savepoint record_instance`.execute(trx);
-            settled.push(() => pending.resolve(outcome));
           } catch (cause) {
+            outcomes.delete(pending);
             await sql`rollback to savepoint record_instance`.execute(trx);
             await sql`release savepoint record_instance`.execute(trx);
-            settled.push(() => pending.reject(cause));
+            refused.set(pending, cause);
           }
         }
+        const recorded = [...outcomes.keys()];
+        const prerequisites = await Promise.allSettled(recorded.map((pending) => pending.commitAfter ?? Promise.resolve()));
+        prerequisites.forEach((prerequisite, i) => {
+          if (prerequisite.status === 'rejected') unmet.set(recorded[i]!, prerequisite.reason);
+        });
+        // Rolls the whole transaction back: a released savepoint cannot be undone alone.
+        if (unmet.size > 0) throw new CommitPrerequisiteFailed([...unmet.values()][0]);
       });
     } catch (cause) {
-      // BEGIN or COMMIT failed: nothing of the group is durable.
-      for (const pending of group) pending.reject(cause);
+      if (unmet.size === 0) {
+        // BEGIN or COMMIT failed: nothing of the group is durable.
+        for (const pending of group) pending.reject(cause);
+        return;
+      }
+      for (const [pending, reason] of unmet) pending.reject(new CommitPrerequisiteFailed(reason));
+      for (const [pending, reason] of refused) pending.reject(reason);
+      // The others were rolled back with them: first in line for the next transaction, which
+      // does not wait for their prerequisites again (already resolved).
+      this.queue.unshift(...group.filter((pending) => outcomes.has(pending) && !unmet.has(pending)));
       return;
     }
-    for (const settle of settled) settle();
+    for (const pending of group) {
+      const outcome = outcomes.get(pending);
+      if (outcome !== undefined) pending.resolve(outcome);
+      else pending.reject(refused.get(pending));
+    }
   }
 }

@@ -258,6 +258,39 @@ for (const { dialect, skip } of await testDialects()) {
       for (const instance of neighbours) assert.notEqual(await index.getInstanceBySopInstanceUid(instance.sopInstanceUid), null);
     });
 
+    it('commits a record only once its commitAfter resolves, and nothing of it when that rejects', async () => {
+      const order: string[] = [];
+      let objectDurable: () => void = () => undefined;
+      const waiting = fakeInstance();
+      const recorded = index.record(waiting, { commitAfter: new Promise<void>((resolve) => (objectDurable = resolve)) }).then((outcome) => {
+        order.push('recorded');
+        return outcome;
+      });
+      // Give the transaction every chance to commit early.
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      order.push('durable');
+      objectDurable();
+      assertStored(await recorded);
+      assert.deepEqual(order, ['durable', 'recorded']);
+      assert.notEqual(await index.getInstanceBySopInstanceUid(waiting.sopInstanceUid), null);
+
+      // Among records arriving together, only the one whose prerequisite fails is left out; it
+      // rejects with that very reason (the caller's failure, not the index's).
+      const flushFailed = new Error('EIO: fsync temporary file');
+      const lost = fakeInstance();
+      const neighbours = [fakeInstance(), fakeInstance()];
+      const settled = await Promise.allSettled([
+        index.record(neighbours[0]!, { commitAfter: Promise.resolve() }),
+        index.record(lost, { commitAfter: new Promise((_, reject) => setImmediate(() => reject(flushFailed))) }),
+        index.record(neighbours[1]!),
+      ]);
+      assert.deepEqual(settled.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.equal((settled[1] as PromiseRejectedResult).reason, flushFailed);
+      assert.equal(await index.getInstanceBySopInstanceUid(lost.sopInstanceUid), null);
+      assert.equal(await index.getStudy(lost.attributes.studyInstanceUid!), null, 'nothing of the failed record remains');
+      for (const instance of neighbours) assert.notEqual(await index.getInstanceBySopInstanceUid(instance.sopInstanceUid), null);
+    });
+
     it('answers check()', async () => {
       await index.check();
     });

@@ -3,7 +3,7 @@ import type { AuditEventInput } from '../audit/events.js';
 import type { InstanceIndex, ReceivedInstance, RecordOutcome, RecordRequest } from '../ingest/ports.js';
 import type { Database } from './database.js';
 import { IndexError, isRetryableConflict } from './index-error.js';
-import { GroupCommitter } from './group-commit.js';
+import { CommitPrerequisiteFailed, GroupCommitter } from './group-commit.js';
 import { createIndexReader } from './reader.js';
 import { ConcurrentInsert, recordInstance } from './record-instance.js';
 import type { DatabaseSchema } from './schema.js';
@@ -45,13 +45,19 @@ export function createInstanceIndex(database: Database, indexOptions: InstanceIn
   // SQLite: one writer, so records share commits (see group-commit.ts). PostgreSQL: a transaction
   // per record on the pool; the server itself groups concurrent commits' WAL flushes.
   const grouped = database.dialect === 'sqlite' ? new GroupCommitter(kysely) : null;
-  const runInTransaction = (work: (trx: IndexTransaction) => Promise<RecordOutcome>): Promise<RecordOutcome> =>
-    grouped === null ? kysely.transaction().execute(work) : grouped.submit(work);
+  const runInTransaction = (work: (trx: IndexTransaction) => Promise<RecordOutcome>, commitAfter: Promise<unknown> | undefined): Promise<RecordOutcome> =>
+    grouped !== null ? grouped.submit(work, commitAfter) : kysely.transaction().execute(async (trx) => {
+      const outcome = await work(trx);
+      if (commitAfter !== undefined) await commitAfter.catch((reason: unknown) => Promise.reject(new CommitPrerequisiteFailed(reason)));
+      return outcome;
+    });
 
   return {
     ...reader,
 
     async record(instance, options = {}) {
+      // Handled from now on: it may fail before a transaction gets to wait for it.
+      options.commitAfter?.catch(() => undefined);
       for (let attempt = 1; ; attempt++) {
         try {
           // One transaction, committed durably before the promise resolves (see database.ts).
@@ -62,8 +68,10 @@ export function createInstanceIndex(database: Database, indexOptions: InstanceIn
             for (const event of events) await indexOptions.audit!.appendInTransaction(trx, event);
             if (options.inTransaction !== undefined) await options.inTransaction(trx, outcome);
             return outcome;
-          });
+          }, options.commitAfter);
         } catch (cause) {
+          // What the row waited for failed (e.g. the object's flush): the caller's failure, as it was.
+          if (cause instanceof CommitPrerequisiteFailed) throw cause.reason;
           if (cause instanceof IndexError) throw cause;
           const retryable = cause instanceof ConcurrentInsert || isRetryableConflict(cause);
           if (!retryable || attempt >= MAX_ATTEMPTS) {

@@ -8,7 +8,7 @@ import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../dicom/dictionary/index.js
 import type { KakuteiError, Result } from '../errors/index.js';
 import { err, kakuteiError, ok } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import type { ObjectStore, PendingObject } from '../storage/index.js';
+import type { ObjectKey, ObjectStore, PendingObject } from '../storage/index.js';
 import { HeaderBuffer } from './header-buffer.js';
 import type { InstanceIndex, ReceiptSource, RecordOutcome } from './ports.js';
 import { FreeSpaceGuard } from './free-space-guard.js';
@@ -72,6 +72,7 @@ export interface ObjectReceiver {
  * bit for bit behind a file meta group we write ourselves; hashes cover the dataset only.
  * The order per object is: stream to a temp file (hashing as it comes) → fsync file (while the
  * header is read) → link into place → fsync directory → commit index row → answer (INTERFACES, issue 2).
+ * The index row's statements run during the flush; only its COMMIT waits for the object.
  */
 export class IngestService {
   private readonly freeSpace: FreeSpaceGuard;
@@ -162,23 +163,65 @@ class Receiver implements ObjectReceiver {
     const identity = checkIdentity(this.request, attributes);
     if (!identity.ok) return refused(identity.error);
 
-    let committed;
-    try {
-      committed = await this.pending.commit();
-    } catch (cause) {
-      this.deps.logger.error({ event: 'storage-error', err: cause, sopInstanceUid: this.request.sopInstanceUid }, 'object not made durable');
-      await this.pending.discard().catch(() => undefined);
-      return err(kakuteiError('STORAGE_IO'));
-    }
-    this.freeSpace.consumed(committed.fileBytes);
-
+    // The index row is written while the object is made durable (flush, link, directory fsync):
+    // the SQL overlaps the disk, and the index commits only once the object is durable
+    // (`commitAfter`), so what reaches the disk keeps its order — object, then row, then answer.
+    const objectKey = this.pending.contentKey();
+    const fileBytes = this.pending.prefixBytes + this.pending.contentBytes;
+    const committed = this.pending.commit().then(
+      (object) => object,
+      async (cause: unknown) => {
+        this.deps.logger.error({ event: 'storage-error', err: cause, sopInstanceUid: this.request.sopInstanceUid }, 'object not made durable');
+        await this.pending.discard().catch(() => undefined);
+        return null;
+      },
+    );
+    const durableAsNamed = committed.then((object) => {
+      if (object === null) throw new ObjectNotDurable();
+      // Same content already stored, behind a file meta group of another length: the row must
+      // give the stored file's size (entered again below).
+      if (object.fileBytes !== fileBytes) throw new ObjectNotDurable();
+    });
+    // The SQL runs without yielding (better-sqlite3): begun before the flush is issued, it would
+    // hold the flush back instead of overlapping it.
+    await this.pending.flushIssued();
     let outcome: RecordOutcome;
     try {
-      outcome = await this.deps.index.record({
-        objectKey: committed.key,
-        sha256: committed.sha256,
-        datasetBytes: committed.contentBytes,
-        fileBytes: committed.fileBytes,
+      outcome = await this.record(attributes, faults, objectKey, fileBytes, durableAsNamed);
+    } catch (cause) {
+      const object = await committed;
+      if (object === null) return err(kakuteiError('STORAGE_IO'));
+      if (object.fileBytes === fileBytes || !(cause instanceof ObjectNotDurable)) return this.indexFailed(cause);
+      try {
+        outcome = await this.record(attributes, faults, object.key, object.fileBytes, undefined);
+      } catch (again) {
+        return this.indexFailed(again);
+      }
+    }
+    const object = await committed;
+    if (object !== null) this.freeSpace.consumed(object.fileBytes);
+    return ok({
+      outcome,
+      sopInstanceUid: this.request.sopInstanceUid,
+      studyInstanceUid: attributes.studyInstanceUid ?? '',
+      patientId: attributes.patientId,
+      faults,
+    });
+  }
+
+  private record(
+    attributes: InstanceAttributes,
+    faults: readonly AttributeFault[],
+    objectKey: ObjectKey,
+    fileBytes: number,
+    commitAfter: Promise<unknown> | undefined,
+  ): Promise<RecordOutcome> {
+    return this.deps.index.record(
+      {
+        objectKey,
+        sha256: objectKey,
+        datasetBytes: this.pending.contentBytes,
+        fileBytes,
         transferSyntaxUid: this.request.transferSyntaxUid,
         sopClassUid: this.request.sopClassUid,
         sopInstanceUid: this.request.sopInstanceUid,
@@ -187,7 +230,8 @@ class Receiver implements ObjectReceiver {
         lossy: lossyFlag(attributes, this.request.transferSyntaxUid),
         receivedAt: this.deps.clock.now(),
         source: this.request.source,
-      }, {
+      },
+      {
         auditEvents: (recorded) =>
           this.request.auditEvents?.({
             outcome: recorded,
@@ -195,19 +239,15 @@ class Receiver implements ObjectReceiver {
             seriesInstanceUid: attributes.seriesInstanceUid ?? '',
             patientId: attributes.patientId,
           }) ?? [],
-      });
-    } catch (cause) {
-      // The file is durable but unindexed: not acknowledged. A retry finds the same content key.
-      this.deps.logger.error({ event: 'index-error', err: cause, sopInstanceUid: this.request.sopInstanceUid }, 'index commit failed');
-      return err(kakuteiError('INDEX_UNAVAILABLE'));
-    }
-    return ok({
-      outcome,
-      sopInstanceUid: this.request.sopInstanceUid,
-      studyInstanceUid: attributes.studyInstanceUid ?? '',
-      patientId: attributes.patientId,
-      faults,
-    });
+        ...(commitAfter === undefined ? {} : { commitAfter }),
+      },
+    );
+  }
+
+  /** The object is durable but unindexed: not acknowledged. A retry finds the same content key. */
+  private indexFailed(cause: unknown): Result<IngestResult> {
+    this.deps.logger.error({ event: 'index-error', err: cause, sopInstanceUid: this.request.sopInstanceUid }, 'index commit failed');
+    return err(kakuteiError('INDEX_UNAVAILABLE'));
   }
 
   private async readHeader(): Promise<Result<{ attributes: InstanceAttributes; faults: readonly AttributeFault[] }>> {
@@ -235,6 +275,14 @@ class Receiver implements ObjectReceiver {
     }
     if (!result.ok) return err('error' in result ? result.error : kakuteiError('DATASET_UNPARSEABLE'));
     return ok({ attributes: result.attributes, faults: result.faults });
+  }
+}
+
+/** The object under a row's name is not durable as the row describes it: the row is not committed. */
+class ObjectNotDurable extends Error {
+  constructor() {
+    super('object not durable as named');
+    this.name = 'ObjectNotDurable';
   }
 }
 

@@ -12,7 +12,7 @@ import type { Result } from '../errors/index.js';
 import { testDialects } from '../index/testing/test-databases.js';
 import { ingestSuite } from '../testing/ingest-suite.js';
 import type { IngestResult } from './ingest-service.js';
-import type { RecordOutcome } from './ports.js';
+import type { InstanceIndex, RecordOutcome } from './ports.js';
 import {
   CT_IMAGE_STORAGE,
   H31_DECODED,
@@ -25,7 +25,7 @@ import {
   encapsulatedPixelData,
   newUid,
 } from './testing/ingest-datasets.js';
-import { RECEIVED_AT, TEST_IMPLEMENTATION, dimseRequest, fileMetaValues, sendObject } from './testing/ingest-harness.js';
+import { RECEIVED_AT, TEST_IMPLEMENTATION, createIngestHarness, dimseRequest, fileMetaValues, sendObject } from './testing/ingest-harness.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -134,6 +134,40 @@ for (const { dialect, skip } of await testDialects()) {
       assert.deepEqual(await suite.harness.objectFiles(), files, 'no second file');
       assert.equal(await suite.index.countInstances(), rows, 'no second row');
       assert.deepEqual(await suite.harness.tempFiles(), []);
+    });
+
+    it('indexes an object left durable but unindexed with the size of the file stored first, when it comes again with another file meta group', async () => {
+      // The first attempt's index commit fails after its file is durable (not acknowledged); the
+      // sender retries from an AE title of another length, so the new file meta group would be
+      // longer than the stored file's: the row must give what is on disk.
+      let failNext = true;
+      const flaky: InstanceIndex = {
+        record: (instance, request) => {
+          if (!failNext) return suite.index.record(instance, request);
+          failNext = false;
+          return Promise.reject(new Error('index unavailable'));
+        },
+        check: () => suite.index.check(),
+        close: () => Promise.resolve(),
+      };
+      const harness = await createIngestHarness(flaky);
+      try {
+        const sopInstanceUid = newUid();
+        const dataset = ctDataset({ sopInstanceUid });
+        const refused = await sendObject(harness.ingest, dimseRequest({ sopInstanceUid, callingAeTitle: 'CT1' }), dataset);
+        assert.ok(!refused.ok && refused.error.code === 'INDEX_UNAVAILABLE');
+        const [stored] = await harness.objectFiles();
+        assert.ok(stored !== undefined, 'the file of the unacknowledged attempt is durable');
+        const storedBytes = (await harness.readObject(sha256(dataset))).length;
+
+        storedOutcome(await sendObject(harness.ingest, dimseRequest({ sopInstanceUid, callingAeTitle: 'CT_SCANNER_ROOM_2' }), dataset));
+        const row = await suite.index.getInstanceBySopInstanceUid(sopInstanceUid);
+        assert.equal(row?.fileBytes, storedBytes);
+        assert.deepEqual(await harness.objectFiles(), [stored], 'no second file');
+        assert.deepEqual(await harness.tempFiles(), []);
+      } finally {
+        await harness.dispose();
+      }
     });
 
     it('keeps other bytes under the same SOP Instance UID apart as a conflict; the first stays current', async () => {

@@ -44,6 +44,13 @@ export interface RecordRequest {
    * transaction, so that the object and its event commit together or not at all.
    */
   readonly auditEvents?: (outcome: RecordOutcome) => readonly AuditEventInput[];
+  /**
+   * Settles once the object the row names is durable. The index may write the row meanwhile (so
+   * that its SQL overlaps the object's disk flush) but commits only after this resolves — a
+   * committed row never names an object that could still be lost — and commits nothing of the
+   * record when it rejects: `record` then rejects with the same reason.
+   */
+  readonly commitAfter?: Promise<unknown>;
 }
 
 /**

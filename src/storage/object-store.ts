@@ -62,6 +62,19 @@ export interface PendingObject {
    */
   sync(): Promise<void>;
   /**
+   * The content key (SHA-256 of the content bytes), known as soon as writing has ended — once
+   * `sync()` or `commit()` was called — so that a caller can name the object (e.g. write its index
+   * row) while it is still being made durable. Throws before then.
+   */
+  contentKey(): ObjectKey;
+  /**
+   * Settles once the flush `sync()` started has been handed to the disk (or `sync()` ended without
+   * one); never rejects. The flush is issued from the caller's thread: long synchronous work begun
+   * before this settles (e.g. SQL through a synchronous driver) holds the flush back, begun after
+   * it overlaps the flush.
+   */
+  flushIssued(): Promise<void>;
+  /**
    * Make the object durable under its content key: sync file → exclusive link/rename → fsync
    * directory. When an object with the same key already exists, the new bytes are discarded and
    * `existed` is true (same key means same content bytes).

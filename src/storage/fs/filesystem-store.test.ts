@@ -259,6 +259,30 @@ describe('filesystem object store', () => {
     assert.deepEqual(await readAll(store.get(key)), Buffer.from('Psynced early'));
   });
 
+  it('names the content once writing has ended, and says when the final flush is issued', async () => {
+    const recorder = recordingFsOps(nodeFsOps());
+    const store = await createFilesystemStore({ rootDir: freshRoot(), fsOps: recorder.ops });
+    const pending = await store.beginPut(bytesOf('P'));
+    await pending.write(bytesOf('named early'));
+    assert.throws(() => pending.contentKey(), StorageError, 'no key while bytes may still come');
+    recorder.calls.length = 0;
+    const synced = pending.sync();
+    assert.equal(pending.contentKey(), sha256(bytesOf('named early')));
+    await pending.flushIssued();
+    assert.deepEqual(recorder.calls.map((c) => c.op), ['write', 'syncData'], 'issued after the last write');
+    await synced;
+    const { key } = await pending.commit();
+    assert.equal(key, pending.contentKey());
+
+    // A sync that fails before any flush still settles flushIssued (it never rejects).
+    const failing = await store.beginPut();
+    recorder.failNext('write', 'EIO');
+    await failing.write(bytesOf('x'.repeat(10)));
+    await assert.rejects(failing.sync(), StorageError);
+    await failing.flushIssued();
+    await failing.discard();
+  });
+
   it('writes a full buffer while the next one fills, and fails the object when that write fails', async () => {
     const recorder = recordingFsOps(nodeFsOps());
     const rootDir = freshRoot();

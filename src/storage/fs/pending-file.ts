@@ -71,6 +71,8 @@ class PendingFile implements PendingObject {
   /** The write-back flush in flight (at most one). */
   private writingBack: Promise<void> | null = null;
   private commitStarted = false;
+  private key: ObjectKey | null = null;
+  private issued: { promise: Promise<void>; settle: () => void } | null = null;
   /** Serialises buffer and file operations even if a caller does not await each write. */
   private queue: Promise<void>;
   private cleanup: Promise<void> = Promise.resolve();
@@ -117,27 +119,54 @@ class PendingFile implements PendingObject {
     this.syncing = this.enqueue(async () => {
       await this.flushBuffer();
       try {
-        await this.context.ops.syncData(this.file);
+        const flushing = this.context.ops.syncData(this.file);
+        this.issuedOnce().settle();
+        await flushing;
         await this.writingBack;
       } catch (cause) {
         throw storageErrorFrom('fsync temporary file', cause);
       }
       this.throwIfFailed();
     });
+    const settle = (): void => this.issuedOnce().settle();
+    this.syncing.then(settle, settle);
     return this.syncing;
+  }
+
+  flushIssued(): Promise<void> {
+    return this.issuedOnce().promise;
+  }
+
+  private issuedOnce(): { promise: Promise<void>; settle: () => void } {
+    if (this.issued === null) {
+      let settle: () => void = () => undefined;
+      const promise = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      this.issued = { promise, settle };
+    }
+    return this.issued;
+  }
+
+  contentKey(): ObjectKey {
+    if (this.syncing === null) throw new StorageError(kakuteiError('STORAGE_IO', 'content key asked for before writing ended'));
+    this.key ??= this.hash.digest('hex') as ObjectKey;
+    return this.key;
   }
 
   async commit(): Promise<CommittedObject> {
     if (this.state !== 'writing' || this.commitStarted) throw this.notWritable();
     this.commitStarted = true;
     const { ops, layout } = this.context;
-    const key = this.hash.digest('hex') as ObjectKey;
+    // Ends writing (if the caller has not): from here on the key cannot change.
+    const synced = this.sync();
+    const key = this.contentKey();
     const finalPath = objectPathOf(layout, key);
     let step = 'fsync temporary file';
     try {
       // Order (each step depends on the one before for power-loss safety):
       // 1. the bytes are on disk before any name points at them;
-      await this.sync();
+      await synced;
       step = 'create object directories';
       await this.context.ensureObjectDirs(key);
       // 2. link(2) is exclusive: an existing object is never replaced. Same key = same content bytes.
