@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { RecordOutcome } from '../ingest/ports.js';
+import { CommitPrerequisiteFailed, DEFAULT_PATIENCE_MS, settleWithin, type PrerequisiteState } from './commit-prerequisite.js';
 import type { DatabaseSchema } from './schema.js';
 
 type Work = (trx: Transaction<DatabaseSchema>) => Promise<RecordOutcome>;
@@ -16,17 +17,6 @@ interface Pending {
 const MAX_GROUP_SIZE = 64;
 
 /**
- * A record's `commitAfter` rejected: nothing of it was committed. Carries the reason unchanged, so
- * that the caller sees its own failure (e.g. the object's flush), not an index failure.
- */
-export class CommitPrerequisiteFailed extends Error {
-  constructor(readonly reason: unknown) {
-    super('commit prerequisite failed', { cause: reason });
-    this.name = 'CommitPrerequisiteFailed';
-  }
-}
-
-/**
  * Group commit for SQLite. SQLite has one writer, and with synchronous=FULL every COMMIT waits for
  * an fsync of the WAL — on the main thread, since better-sqlite3 is synchronous. One commit per
  * object would cap the whole server at the disk's fsync rate and stall the event loop for each.
@@ -40,26 +30,36 @@ export class CommitPrerequisiteFailed extends Error {
  * group has resolved — so no committed row ever names an object that could still be lost. Should
  * one reject, the whole transaction is rolled back, that record rejected with
  * `CommitPrerequisiteFailed`, and the others entered again in the next transaction (rare: the disk
- * failed a flush).
+ * failed a flush); one still pending after `patienceMs` is set aside the same way and entered
+ * once it has resolved.
  */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
   private draining = false;
 
-  constructor(private readonly kysely: Kysely<DatabaseSchema>) {}
+  private readonly patienceMs: number;
+
+  constructor(
+    private readonly kysely: Kysely<DatabaseSchema>,
+    options: { readonly patienceMs?: number } = {},
+  ) {
+    this.patienceMs = options.patienceMs ?? DEFAULT_PATIENCE_MS;
+  }
 
   submit(work: Work, commitAfter?: Promise<unknown>): Promise<RecordOutcome> {
     // Handled from now on: a prerequisite may fail before its group gets to wait for it.
     commitAfter?.catch(() => undefined);
-    return new Promise<RecordOutcome>((resolve, reject) => {
-      this.queue.push({ work, commitAfter, resolve, reject });
-      if (this.draining) return;
-      this.draining = true;
-      // better-sqlite3 runs a whole transaction without yielding to the event loop, so the group
-      // is gathered first: setImmediate runs after the I/O callbacks of this loop turn, each of
-      // which may submit a record.
-      setImmediate(() => void this.drain());
-    });
+    return new Promise<RecordOutcome>((resolve, reject) => this.enqueue({ work, commitAfter, resolve, reject }));
+  }
+
+  private enqueue(pending: Pending): void {
+    this.queue.push(pending);
+    if (this.draining) return;
+    this.draining = true;
+    // better-sqlite3 runs a whole transaction without yielding to the event loop, so the group
+    // is gathered first: setImmediate runs after the I/O callbacks of this loop turn, each of
+    // which may submit a record.
+    setImmediate(() => void this.drain());
   }
 
   private async drain(): Promise<void> {
@@ -73,7 +73,7 @@ export class GroupCommitter {
   private async commitGroup(group: readonly Pending[]): Promise<void> {
     const outcomes = new Map<Pending, RecordOutcome>();
     const refused = new Map<Pending, unknown>();
-    const unmet = new Map<Pending, unknown>();
+    const unmet = new Map<Pending, Exclude<PrerequisiteState, 'resolved'>>();
     try {
       await this.kysely.transaction().execute(async (trx) => {
         for (const pending of group) {
@@ -89,12 +89,12 @@ export class GroupCommitter {
           }
         }
         const recorded = [...outcomes.keys()];
-        const prerequisites = await Promise.allSettled(recorded.map((pending) => pending.commitAfter ?? Promise.resolve()));
-        prerequisites.forEach((prerequisite, i) => {
-          if (prerequisite.status === 'rejected') unmet.set(recorded[i]!, prerequisite.reason);
+        const states = await settleWithin(recorded.map((pending) => pending.commitAfter), this.patienceMs);
+        states.forEach((state, i) => {
+          if (state !== 'resolved') unmet.set(recorded[i]!, state);
         });
         // Rolls the whole transaction back: a released savepoint cannot be undone alone.
-        if (unmet.size > 0) throw new CommitPrerequisiteFailed([...unmet.values()][0]);
+        if (unmet.size > 0) throw new CommitPrerequisiteFailed(unmet.values().next().value);
       });
     } catch (cause) {
       if (unmet.size === 0) {
@@ -102,7 +102,10 @@ export class GroupCommitter {
         for (const pending of group) pending.reject(cause);
         return;
       }
-      for (const [pending, reason] of unmet) pending.reject(new CommitPrerequisiteFailed(reason));
+      for (const [pending, state] of unmet) {
+        if (state === 'waiting') this.setAside(pending);
+        else pending.reject(new CommitPrerequisiteFailed(state.reason));
+      }
       for (const [pending, reason] of refused) pending.reject(reason);
       // The others were rolled back with them: first in line for the next transaction, which
       // does not wait for their prerequisites again (already resolved).
@@ -114,5 +117,13 @@ export class GroupCommitter {
       if (outcome !== undefined) pending.resolve(outcome);
       else pending.reject(refused.get(pending));
     }
+  }
+
+  /** A record whose prerequisite is slow goes back in line once it has settled, without waiting then. */
+  private setAside(pending: Pending): void {
+    pending.commitAfter!.then(
+      () => this.enqueue({ ...pending, commitAfter: undefined }),
+      (reason: unknown) => pending.reject(new CommitPrerequisiteFailed(reason)),
+    );
   }
 }

@@ -291,6 +291,21 @@ for (const { dialect, skip } of await testDialects()) {
       for (const instance of neighbours) assert.notEqual(await index.getInstanceBySopInstanceUid(instance.sopInstanceUid), null);
     });
 
+    it('does not hold the index for an object whose flush hangs: others commit meanwhile, it commits once durable', { timeout: 30_000 }, async () => {
+      const patient = createInstanceIndex(t.db, { commitPatienceMs: 20 });
+      let objectDurable: () => void = () => undefined;
+      const slow = fakeInstance();
+      const slowRecorded = patient.record(slow, { commitAfter: new Promise<void>((resolve) => (objectDurable = resolve)) });
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const other = fakeInstance();
+      assertStored(await patient.record(other));
+      assert.notEqual(await patient.getInstanceBySopInstanceUid(other.sopInstanceUid), null);
+      assert.equal(await patient.getInstanceBySopInstanceUid(slow.sopInstanceUid), null, 'not committed before its object is durable');
+      objectDurable();
+      assertStored(await slowRecorded);
+      assert.notEqual(await patient.getInstanceBySopInstanceUid(slow.sopInstanceUid), null);
+    });
+
     it('answers check()', async () => {
       await index.check();
     });

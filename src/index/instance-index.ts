@@ -3,7 +3,8 @@ import type { AuditEventInput } from '../audit/events.js';
 import type { InstanceIndex, ReceivedInstance, RecordOutcome, RecordRequest } from '../ingest/ports.js';
 import type { Database } from './database.js';
 import { IndexError, isRetryableConflict } from './index-error.js';
-import { CommitPrerequisiteFailed, GroupCommitter } from './group-commit.js';
+import { CommitPrerequisiteFailed, DEFAULT_PATIENCE_MS, PrerequisiteStillPending, settleWithin } from './commit-prerequisite.js';
+import { GroupCommitter } from './group-commit.js';
 import { createIndexReader } from './reader.js';
 import { ConcurrentInsert, recordInstance } from './record-instance.js';
 import type { DatabaseSchema } from './schema.js';
@@ -37,6 +38,8 @@ const MAX_ATTEMPTS = 5;
 export interface InstanceIndexOptions {
   /** Where the audit events of `record` go, inside its transaction. Required when events are given. */
   readonly audit?: { appendInTransaction(trx: IndexTransaction, event: AuditEventInput): Promise<unknown> };
+  /** How long a transaction waits for a record's `commitAfter` before setting it aside (tests shorten it). */
+  readonly commitPatienceMs?: number;
 }
 
 export function createInstanceIndex(database: Database, indexOptions: InstanceIndexOptions = {}): SqlInstanceIndex {
@@ -44,13 +47,27 @@ export function createInstanceIndex(database: Database, indexOptions: InstanceIn
   const reader = createIndexReader(kysely);
   // SQLite: one writer, so records share commits (see group-commit.ts). PostgreSQL: a transaction
   // per record on the pool; the server itself groups concurrent commits' WAL flushes.
-  const grouped = database.dialect === 'sqlite' ? new GroupCommitter(kysely) : null;
+  const patienceMs = indexOptions.commitPatienceMs ?? DEFAULT_PATIENCE_MS;
+  const grouped = database.dialect === 'sqlite' ? new GroupCommitter(kysely, { patienceMs }) : null;
   const runInTransaction = (work: (trx: IndexTransaction) => Promise<RecordOutcome>, commitAfter: Promise<unknown> | undefined): Promise<RecordOutcome> =>
-    grouped !== null ? grouped.submit(work, commitAfter) : kysely.transaction().execute(async (trx) => {
-      const outcome = await work(trx);
-      if (commitAfter !== undefined) await commitAfter.catch((reason: unknown) => Promise.reject(new CommitPrerequisiteFailed(reason)));
-      return outcome;
-    });
+    grouped !== null ? grouped.submit(work, commitAfter) : transactionAfter(work, commitAfter);
+  // PostgreSQL: the record's statements run while its object is flushed; COMMIT waits for it, as
+  // long as the patience allows (see commit-prerequisite.ts).
+  const transactionAfter = async (work: (trx: IndexTransaction) => Promise<RecordOutcome>, commitAfter: Promise<unknown> | undefined): Promise<RecordOutcome> => {
+    try {
+      return await kysely.transaction().execute(async (trx) => {
+        const outcome = await work(trx);
+        const [state] = await settleWithin([commitAfter], patienceMs);
+        if (state === 'waiting') throw new PrerequisiteStillPending();
+        if (state !== 'resolved' && state !== undefined) throw new CommitPrerequisiteFailed(state.reason);
+        return outcome;
+      });
+    } catch (cause) {
+      if (!(cause instanceof PrerequisiteStillPending) || commitAfter === undefined) throw cause;
+      await commitAfter.catch((reason: unknown) => Promise.reject(new CommitPrerequisiteFailed(reason)));
+      return kysely.transaction().execute(work);
+    }
+  };
 
   return {
     ...reader,
