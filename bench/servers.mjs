@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 import { countFiles, DCMTK_ENV, freePort, hasExecutable, LOOPBACK, startProcess, waitForEcho, which } from './lib.mjs';
 
-const KAKUTEI_CLI = resolve(HERE, '..', 'dist', 'cli', 'kakutei.js');
+const KAKUTEI_CLI = resolve(HERE, '..', process.env.KAKUTEI_BENCH_DIST ?? 'dist', 'cli', 'kakutei.js');
 const ORTHANC = '/usr/sbin/Orthanc';
 
 export const SERVERS = {
