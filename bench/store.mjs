@@ -3,7 +3,7 @@
 // and Orthanc, on loopback. Not a test; run by hand after `npm run build`:
 //
 //   node bench/store.mjs [--rounds 3] [--ct 500] [--cr 20] [--servers kakutei,storescp,orthanc]
-//                        [--scenarios ct-1,cr-1,ct-4]
+//                        [--scenarios ct-1,cr-1,ct-4] [--warmup 0]
 //
 // See bench/README.md for what is measured and how.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,11 +26,15 @@ const { values } = parseArgs({
     servers: { type: 'string', default: 'kakutei,storescp,orthanc' },
     scenarios: { type: 'string', default: 'ct-1,cr-1,ct-4' },
     keep: { type: 'boolean', default: false },
+    warmup: { type: 'string', default: '0' },
   },
 });
 const rounds = Math.min(Math.max(Number(values.rounds), 1), 9);
 const ctCount = Math.min(Math.max(Number(values.ct), 4), 5000);
 const crCount = Math.min(Math.max(Number(values.cr), 1), 200);
+const warmupCount = Math.min(Math.max(Number(values.warmup), 0), 5000);
+/** The warm-up files (--warmup), sent before every measured run. */
+const warmup = [];
 
 for (const tool of ['storescu', 'echoscu']) {
   if (which(tool) === null) {
@@ -53,6 +57,10 @@ try {
   log(`bench: generating ${ctCount} CT (512×512) and ${crCount} CR (2000×2500) files`);
   const ct = await makeCtSeries(join(work, 'in', 'ct'), ctCount, { rows: 512, cols: 512 });
   const cr = await makeCrFiles(join(work, 'in', 'cr'), crCount);
+  // Warm-up (--warmup N): N other CT slices sent to every server over one association before the
+  // measured send, in the same run on the same fresh storage — a server's steady state rather
+  // than its first minute (a fresh Node process compiles its hot paths meanwhile).
+  if (warmupCount > 0) warmup.push(...(await makeCtSeries(join(work, 'in', 'warmup'), warmupCount, { rows: 512, cols: 512 })));
   const scenarios = [
     { name: `CT ${ctCount} × 512², 1 association`, key: 'ct-1', files: ct, associations: 1 },
     { name: `CR ${crCount} × 2000×2500, 1 association`, key: 'cr-1', files: cr, associations: 1 },
@@ -82,10 +90,11 @@ try {
     }
   }
 
+  if (warmup.length > 0) console.log(`After a warm-up of ${warmup.length} other CT slices per run (--warmup).\n`);
   printTable(scenarios, results);
   const stamp = new Date().toISOString().replaceAll(':', '-');
   const out = resolve(HERE, 'out', `store-${stamp}.json`);
-  writeJson(out, { date: new Date().toISOString(), node: process.version, rounds, isolated, results });
+  writeJson(out, { date: new Date().toISOString(), node: process.version, rounds, warmup: warmup.length, isolated, results });
   log(`bench: raw numbers in ${out}`);
 } finally {
   if (!values.keep) rmSync(work, { recursive: true, force: true });
@@ -100,12 +109,14 @@ async function runScenarios(key, server, scenarios, into) {
       mkdirSync(dir, { recursive: true });
       const handle = await server.start(dir);
       try {
+        if (warmup.length > 0) await sendFiles(handle.port, handle.ae, warmup, 1);
         const before = cpuMilliseconds(handle.proc.child.pid);
         const seconds = await sendFiles(handle.port, handle.ae, scenario.files, scenario.associations);
         const after = cpuMilliseconds(handle.proc.child.pid);
         const peakRss = peakRssBytes(handle.proc.child.pid);
         const stored = await handle.stored();
-        if (stored !== null && stored !== scenario.files.length) throw new Error(`${server.label} stored ${stored} of ${scenario.files.length}`);
+        const expected = warmup.length + scenario.files.length;
+        if (stored !== null && stored !== expected) throw new Error(`${server.label} stored ${stored} of ${expected}`);
         // The server's own CPU per object (all its threads): steadier than images/s on a noisy disk.
         const cpuMsPerObject = (after.user + after.system - before.user - before.system) / scenario.files.length;
         runs.push({ seconds, imagesPerSecond: scenario.files.length / seconds, megabytesPerSecond: scenario.bytes / 1e6 / seconds, peakRssBytes: peakRss, cpuMsPerObject });
