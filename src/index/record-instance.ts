@@ -1,10 +1,11 @@
-import type { Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import type { AttributeFault } from '../dicom/dataset/instance-attributes.js';
 import type { InstanceFlag, ReceivedInstance, RecordOutcome } from '../ingest/ports.js';
 import { IndexError } from './index-error.js';
 import { patientNormalizedColumns, seriesNormalizedColumns, studyNormalizedColumns } from './query-normalized-columns.js';
 import { instanceRow, joinNumbers, patientIdentityOf, patientRow, sameIdentity, seriesRow, studyRow, type PatientIdentity } from './rows.js';
-import type { DatabaseSchema } from './schema.js';
+import { preparedQuery } from './prepared-query.js';
+import type { DatabaseSchema, InstancesTable } from './schema.js';
 
 type Trx = Transaction<DatabaseSchema>;
 type Id = number | string;
@@ -21,6 +22,19 @@ export class ConcurrentInsert extends Error {
   }
 }
 
+// The statements every received object runs (an object of a known series: these four), prepared
+// once: building them anew cost more of the event loop than running them.
+const instanceByUid = preparedQuery((db, v: { uid: string }) => db.selectFrom('instances').select(['id', 'sha256']).where('sop_instance_uid', '=', v.uid));
+const studyByUid = preparedQuery((db, v: { uid: string }) =>
+  db
+    .selectFrom('studies')
+    .innerJoin('patients', 'patients.id', 'studies.patient_fk')
+    .select(['studies.id as id', 'patients.patient_id as patientId', 'patients.issuer_of_patient_id as issuer'])
+    .where('studies.study_instance_uid', '=', v.uid),
+);
+const seriesByUid = preparedQuery((db, v: { uid: string }) => db.selectFrom('series').select(['id', 'study_fk']).where('series_instance_uid', '=', v.uid));
+const insertInstance = preparedQuery((db, row: Insertable<InstancesTable>) => db.insertInto('instances').values(row).returning('id'));
+
 /** Rows per multi-row INSERT: far below SQLite's 32766 and PostgreSQL's 65535 bound parameters. */
 const ROWS_PER_INSERT = 500;
 
@@ -34,11 +48,7 @@ const ROWS_PER_INSERT = 500;
  * 3. the instance, its per-frame geometry and its faults are inserted.
  */
 export async function recordInstance(trx: Trx, instance: ReceivedInstance): Promise<RecordOutcome> {
-  const current = await trx
-    .selectFrom('instances')
-    .select(['id', 'sha256'])
-    .where('sop_instance_uid', '=', instance.sopInstanceUid)
-    .executeTakeFirst();
+  const [current] = (await instanceByUid(trx, { uid: instance.sopInstanceUid })).rows;
   if (current !== undefined) {
     if (current.sha256 === instance.sha256) return { kind: 'duplicate', instanceId: String(current.id) };
     const conflictId = await recordConflict(trx, instance, current.id);
@@ -62,7 +72,8 @@ export async function recordInstance(trx: Trx, instance: ReceivedInstance): Prom
     });
   }
 
-  const inserted = await trx.insertInto('instances').values(instanceRow(instance, series.id, faults.length > 0)).returning('id').executeTakeFirstOrThrow();
+  const [inserted] = (await insertInstance(trx, instanceRow(instance, series.id, faults.length > 0))).rows;
+  if (inserted === undefined) throw new IndexError('INDEX_UNAVAILABLE', 'the instance insert returned no row');
   await insertFrames(trx, inserted.id, instance);
   await insertFaults(trx, faults, { instance_fk: inserted.id, conflict_fk: null });
 
@@ -124,12 +135,7 @@ interface StudyRef {
 }
 
 async function findOrCreateStudy(trx: Trx, instance: ReceivedInstance, uid: string, identity: PatientIdentity): Promise<StudyRef> {
-  const existing = await trx
-    .selectFrom('studies')
-    .innerJoin('patients', 'patients.id', 'studies.patient_fk')
-    .select(['studies.id as id', 'patients.patient_id as patientId', 'patients.issuer_of_patient_id as issuer'])
-    .where('studies.study_instance_uid', '=', uid)
-    .executeTakeFirst();
+  const [existing] = (await studyByUid(trx, { uid })).rows;
   if (existing !== undefined) return { id: existing.id, filedUnder: { patientId: existing.patientId, issuer: existing.issuer } };
   const patientId = await findOrCreatePatient(trx, instance, identity);
   const inserted = await trx
@@ -166,7 +172,7 @@ async function findOrCreatePatient(trx: Trx, instance: ReceivedInstance, identit
 }
 
 async function findOrCreateSeries(trx: Trx, instance: ReceivedInstance, uid: string, studyId: Id): Promise<{ id: Id; studyId: string }> {
-  const existing = await trx.selectFrom('series').select(['id', 'study_fk']).where('series_instance_uid', '=', uid).executeTakeFirst();
+  const [existing] = (await seriesByUid(trx, { uid })).rows;
   if (existing !== undefined) return { id: existing.id, studyId: String(existing.study_fk) };
   const inserted = await trx
     .insertInto('series')
