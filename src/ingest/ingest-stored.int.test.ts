@@ -25,6 +25,8 @@ import {
   encapsulatedPixelData,
   newUid,
 } from './testing/ingest-datasets.js';
+import { nodeFsOps } from '../storage/index.js';
+import { recordingFsOps } from '../storage/fs/testing/recording-fs-ops.js';
 import { RECEIVED_AT, TEST_IMPLEMENTATION, createIngestHarness, dimseRequest, fileMetaValues, sendObject } from './testing/ingest-harness.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -169,6 +171,31 @@ for (const { dialect, skip } of await testDialects()) {
         await harness.dispose();
       }
     });
+
+    for (const failing of ['syncData', 'link', 'fsyncDirectory'] as const) {
+      it(`answers STORAGE_IO and indexes nothing when ${failing} fails, while objects arriving with it are stored`, async () => {
+        // The index rows are written while the objects are flushed: the one whose object does not
+        // become durable must leave no row, and its neighbours in the same commit must not suffer.
+        const recorder = recordingFsOps(nodeFsOps());
+        const harness = await createIngestHarness(suite.index, { fsOps: recorder.ops });
+        try {
+          const studyInstanceUid = newUid();
+          const uids = [newUid(), newUid(), newUid()];
+          recorder.failNext(failing, 'EIO', failing === 'fsyncDirectory' ? 'sha256' : undefined);
+          const results = await Promise.all(uids.map((sopInstanceUid) => sendObject(harness.ingest, dimseRequest({ sopInstanceUid }), ctDataset({ sopInstanceUid, studyInstanceUid }))));
+          const refused = results.flatMap((result, i) => (result.ok ? [] : [{ uid: uids[i]!, code: result.error.code }]));
+          assert.equal(refused.length, 1, JSON.stringify(results.map((r) => (r.ok ? r.value.outcome.kind : r.error.code))));
+          assert.equal(refused[0]!.code, 'STORAGE_IO');
+          for (const [i, result] of results.entries()) {
+            const row = await suite.index.getInstanceBySopInstanceUid(uids[i]!);
+            assert.equal(row !== null, result.ok, `${uids[i]} is indexed exactly when it was acknowledged`);
+          }
+          assert.deepEqual(await harness.tempFiles(), []);
+        } finally {
+          await harness.dispose();
+        }
+      });
+    }
 
     it('keeps other bytes under the same SOP Instance UID apart as a conflict; the first stays current', async () => {
       const sopInstanceUid = newUid();

@@ -11,7 +11,7 @@ import type { Clock } from '../../clock/index.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../config/index.js';
 import { err, type Result } from '../../errors/index.js';
 import { silentLogger } from '../../log/index.js';
-import { createFilesystemStore, type ObjectStore } from '../../storage/index.js';
+import { createFilesystemStore, type FsOps, type ObjectStore } from '../../storage/index.js';
 import { IngestService, type IngestLimits, type IngestRequest, type IngestResult } from '../ingest-service.js';
 import type { InstanceIndex, ReceiptSource } from '../ports.js';
 
@@ -51,9 +51,10 @@ export interface IngestHarness {
   dispose(): Promise<void>;
 }
 
-export async function createIngestHarness(index: InstanceIndex): Promise<IngestHarness> {
+/** `fsOps`: the store's filesystem calls, for a test that records them or injects failures. */
+export async function createIngestHarness(index: InstanceIndex, options: { readonly fsOps?: FsOps } = {}): Promise<IngestHarness> {
   const storeDir = await mkdtemp(join(tmpdir(), 'kakutei-ingest-'));
-  const store = await createFilesystemStore({ rootDir: storeDir });
+  const store = await createFilesystemStore({ rootDir: storeDir, ...(options.fsOps === undefined ? {} : { fsOps: options.fsOps }) });
   const service = (options: ServiceOptions = {}) =>
     new IngestService({
       store,
