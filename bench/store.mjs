@@ -69,6 +69,7 @@ try {
   for (const s of scenarios) s.bytes = totalBytes(s.files);
 
   const results = {};
+  const servers = [];
   for (const key of values.servers.split(',').map((k) => k.trim()).filter((k) => k !== '')) {
     const server = SERVERS[key];
     if (server === undefined) {
@@ -82,13 +83,25 @@ try {
       continue;
     }
     results[key] = {};
-    try {
-      await runScenarios(key, server, scenarios, results[key]);
-    } catch (error) {
-      log(`bench: ${server.label} failed: ${error.message}`);
-      results[key] = { skipped: `failed: ${error.message}` };
+    servers.push({ key, server });
+  }
+  // Servers take turns within each round (Kakutei, storescp, Orthanc, then again): this machine's
+  // speed drifts by tens of percent over minutes, and running one server's rounds after another's
+  // would put that drift into the ratios.
+  for (const scenario of scenarios) {
+    for (let round = 1; round <= rounds; round++) {
+      for (const { key, server } of servers) {
+        if (results[key].skipped !== undefined) continue;
+        try {
+          await runOnce(key, server, scenario, round, results[key]);
+        } catch (error) {
+          log(`bench: ${server.label} failed: ${error.message}`);
+          results[key] = { skipped: `failed: ${error.message}` };
+        }
+      }
     }
   }
+  for (const { key } of servers) if (results[key].skipped === undefined) for (const scenario of scenarios) summarize(results[key][scenario.key]);
 
   if (warmup.length > 0) console.log(`After a warm-up of ${warmup.length} other CT slices per run (--warmup).\n`);
   printTable(scenarios, results);
@@ -100,46 +113,40 @@ try {
   if (!values.keep) rmSync(work, { recursive: true, force: true });
 }
 
-async function runScenarios(key, server, scenarios, into) {
-  for (const scenario of scenarios) {
-    const runs = [];
-    for (let round = 1; round <= rounds; round++) {
-      // A fresh server and fresh, empty storage for every run: nothing cached, nothing to skip.
-      const dir = join(work, 'run', key, scenario.key, String(round));
-      mkdirSync(dir, { recursive: true });
-      const handle = await server.start(dir);
-      try {
-        if (warmup.length > 0) await sendFiles(handle.port, handle.ae, warmup, 1);
-        const before = cpuMilliseconds(handle.proc.child.pid);
-        const seconds = await sendFiles(handle.port, handle.ae, scenario.files, scenario.associations);
-        const after = cpuMilliseconds(handle.proc.child.pid);
-        const peakRss = peakRssBytes(handle.proc.child.pid);
-        const stored = await handle.stored();
-        const expected = warmup.length + scenario.files.length;
-        if (stored !== null && stored !== expected) throw new Error(`${server.label} stored ${stored} of ${expected}`);
-        // The server's own CPU per object (all its threads): steadier than images/s on a noisy disk.
-        const cpuMsPerObject = (after.user + after.system - before.user - before.system) / scenario.files.length;
-        runs.push({ seconds, imagesPerSecond: scenario.files.length / seconds, megabytesPerSecond: scenario.bytes / 1e6 / seconds, peakRssBytes: peakRss, cpuMsPerObject });
-        log(`bench: ${server.label} | ${scenario.name} | round ${round}: ${seconds.toFixed(2)} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, CPU ${cpuMsPerObject.toFixed(2)} ms/object`);
-      } finally {
-        await stopProcess(handle.proc);
-        if (!values.keep) rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    into[scenario.key] = {
-      scenario: scenario.name,
-      files: scenario.files.length,
-      bytes: scenario.bytes,
-      runs,
-      median: {
-        seconds: median(runs.map((r) => r.seconds)),
-        imagesPerSecond: median(runs.map((r) => r.imagesPerSecond)),
-        megabytesPerSecond: median(runs.map((r) => r.megabytesPerSecond)),
-        peakRssBytes: median(runs.map((r) => r.peakRssBytes)),
-        cpuMsPerObject: median(runs.map((r) => r.cpuMsPerObject)),
-      },
-    };
+async function runOnce(key, server, scenario, round, into) {
+  // A fresh server and fresh, empty storage for every run: nothing cached, nothing to skip.
+  const dir = join(work, 'run', key, scenario.key, String(round));
+  mkdirSync(dir, { recursive: true });
+  const handle = await server.start(dir);
+  try {
+    if (warmup.length > 0) await sendFiles(handle.port, handle.ae, warmup, 1);
+    const before = cpuMilliseconds(handle.proc.child.pid);
+    const seconds = await sendFiles(handle.port, handle.ae, scenario.files, scenario.associations);
+    const after = cpuMilliseconds(handle.proc.child.pid);
+    const peakRss = peakRssBytes(handle.proc.child.pid);
+    const stored = await handle.stored();
+    const expected = warmup.length + scenario.files.length;
+    if (stored !== null && stored !== expected) throw new Error(`${server.label} stored ${stored} of ${expected}`);
+    // The server's own CPU per object (all its threads): steadier than images/s on a noisy disk.
+    const cpuMsPerObject = (after.user + after.system - before.user - before.system) / scenario.files.length;
+    into[scenario.key] ??= { scenario: scenario.name, files: scenario.files.length, bytes: scenario.bytes, runs: [] };
+    into[scenario.key].runs.push({ seconds, imagesPerSecond: scenario.files.length / seconds, megabytesPerSecond: scenario.bytes / 1e6 / seconds, peakRssBytes: peakRss, cpuMsPerObject });
+    log(`bench: ${server.label} | ${scenario.name} | round ${round}: ${seconds.toFixed(2)} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, CPU ${cpuMsPerObject.toFixed(2)} ms/object`);
+  } finally {
+    await stopProcess(handle.proc);
+    if (!values.keep) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function summarize(entry) {
+  const { runs } = entry;
+  entry.median = {
+    seconds: median(runs.map((r) => r.seconds)),
+    imagesPerSecond: median(runs.map((r) => r.imagesPerSecond)),
+    megabytesPerSecond: median(runs.map((r) => r.megabytesPerSecond)),
+    peakRssBytes: median(runs.map((r) => r.peakRssBytes)),
+    cpuMsPerObject: median(runs.map((r) => r.cpuMsPerObject)),
+  };
 }
 
 function printTable(scenarios, results) {
