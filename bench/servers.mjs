@@ -23,7 +23,9 @@ export const SERVERS = {
       mkdirSync(data, { recursive: true });
       const config = join(dir, 'kakutei.json');
       writeFileSync(config, JSON.stringify({ http: { host: LOOPBACK }, dicom: { host: LOOPBACK } }));
-      const proc = startProcess(process.execPath, [KAKUTEI_CLI, 'serve', '--config', config, '--data', data, '--dicom-port', String(dicomPort), '--http-port', String(httpPort), '--ae-title', 'KAKUTEI'], join(dir, 'kakutei.log'), process.env);
+      // KAKUTEI_BENCH_NODE_FLAGS: flags for Node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses).
+      const nodeFlags = (process.env.KAKUTEI_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+      const proc = startProcess(process.execPath, [...nodeFlags, KAKUTEI_CLI, 'serve', '--config', config, '--data', data, '--dicom-port', String(dicomPort), '--http-port', String(httpPort), '--ae-title', 'KAKUTEI'], join(dir, 'kakutei.log'), process.env);
       await waitForEcho(dicomPort, 'KAKUTEI', proc);
       // Objects are stored by content hash (one file each); unknown layout → no check.
       const objects = join(data, 'objects', 'sha256');
