@@ -1,10 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RecordOutcome } from '../ingest/ports.js';
+import { sql } from 'kysely';
+import { draftOf } from '../audit/record.js';
+import { sampleEvent, steppingClock } from '../audit/testing/sample-events.js';
+import { createSqlAuditStore } from './audit-store.js';
 import { createInstanceIndex, type SqlInstanceIndex } from './instance-index.js';
 import { IndexError } from './index-error.js';
 import { fakeInstance, testUid } from './testing/fake-instance.js';
 import { createTestDatabase, testDialects, type TestDatabase } from './testing/test-databases.js';
+
+/** Polls `condition` (every 10 ms, at most 10 s). */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail('condition not met within 10 s');
+}
 
 function assertStored(outcome: RecordOutcome): Extract<RecordOutcome, { kind: 'stored' }> {
   if (outcome.kind !== 'stored') assert.fail(`expected stored, got ${outcome.kind}`);
@@ -304,6 +317,30 @@ for (const { dialect, skip } of await testDialects()) {
       objectDurable();
       assertStored(await slowRecorded);
       assert.notEqual(await patient.getInstanceBySopInstanceUid(slow.sopInstanceUid), null);
+    });
+
+    it('appends a record\'s audit event only once its object is durable; other appends go on meanwhile', { timeout: 20_000 }, async () => {
+      const audit = createSqlAuditStore(t.db, { clock: steppingClock() });
+      // Patience beyond the test's timeout: an append held by the flush would fail the test.
+      const auditing = createInstanceIndex(t.db, { audit, commitPatienceMs: 60_000 });
+      let objectDurable: () => void = () => undefined;
+      const waiting = fakeInstance();
+      const recorded = auditing.record(waiting, { commitAfter: new Promise<void>((resolve) => (objectDurable = resolve)), auditEvents: () => [sampleEvent(1)] });
+      if (dialect === 'postgres') {
+        // Once the record's transaction waits for its object, another writer of the audit chain
+        // (a login, a query) is not held by the flush.
+        await until(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state = 'idle in transaction'`.execute(t.db.kysely)).rows[0]?.n === 1);
+        await audit.append(draftOf(sampleEvent(2), { clock: steppingClock() }));
+      }
+      objectDurable();
+      assertStored(await recorded);
+      const events = await audit.readFrom(1, 100);
+      assert.equal(events.length, dialect === 'postgres' ? 2 : 1);
+      events.forEach((event, i) => {
+        assert.equal(event.seq, i + 1);
+        if (i > 0) assert.equal(event.prevHash, events[i - 1]!.hash, 'the chain stays whole');
+      });
+      assert.equal(events.at(-1)!.action, sampleEvent(1).action, 'the record\'s event comes last: appended once the object was durable');
     });
 
     it('answers check()', async () => {

@@ -28,6 +28,13 @@ export interface SqlInstanceIndex extends InstanceIndex, IndexReader {
 }
 
 /**
+ * A record's statements. `untilDurable` resolves once the object the row names is durable; work
+ * that takes locks other writers wait for calls it first (a no-op where the commit is grouped).
+ */
+type RecordWork = (trx: IndexTransaction, untilDurable: () => Promise<void>) => Promise<RecordOutcome>;
+const noWait = (): Promise<void> => Promise.resolve();
+
+/**
  * Attempts per `record` call. Each retry follows a lost race against another association that
  * created the same patient, study, series or instance, and sees its committed rows; more than a
  * few in a row means something else is wrong.
@@ -49,23 +56,31 @@ export function createInstanceIndex(database: Database, indexOptions: InstanceIn
   // per record on the pool; the server itself groups concurrent commits' WAL flushes.
   const patienceMs = indexOptions.commitPatienceMs ?? DEFAULT_PATIENCE_MS;
   const grouped = database.dialect === 'sqlite' ? new GroupCommitter(kysely, { patienceMs }) : null;
-  const runInTransaction = (work: (trx: IndexTransaction) => Promise<RecordOutcome>, commitAfter: Promise<unknown> | undefined): Promise<RecordOutcome> =>
-    grouped !== null ? grouped.submit(work, commitAfter) : transactionAfter(work, commitAfter);
+  const runInTransaction = (work: RecordWork, commitAfter: Promise<unknown> | undefined): Promise<RecordOutcome> =>
+    grouped !== null ? grouped.submit((trx) => work(trx, noWait), commitAfter) : transactionAfter(work, commitAfter);
   // PostgreSQL: the record's statements run while its object is flushed; COMMIT waits for it, as
-  // long as the patience allows (see commit-prerequisite.ts).
-  const transactionAfter = async (work: (trx: IndexTransaction) => Promise<RecordOutcome>, commitAfter: Promise<unknown> | undefined): Promise<RecordOutcome> => {
+  // long as the patience allows (see commit-prerequisite.ts). Concurrent transactions run beside
+  // it, so what serialises writers across the server — the audit chain's lock — is taken only
+  // once the object is durable (`untilDurable`), never held through a flush.
+  const transactionAfter = async (work: RecordWork, commitAfter: Promise<unknown> | undefined): Promise<RecordOutcome> => {
+    let durable = commitAfter === undefined;
+    const untilDurable = async (): Promise<void> => {
+      if (durable) return;
+      const [state] = await settleWithin([commitAfter], patienceMs);
+      if (state === 'waiting') throw new PrerequisiteStillPending();
+      if (typeof state === 'object') throw new CommitPrerequisiteFailed(state.reason);
+      durable = true;
+    };
     try {
       return await kysely.transaction().execute(async (trx) => {
-        const outcome = await work(trx);
-        const [state] = await settleWithin([commitAfter], patienceMs);
-        if (state === 'waiting') throw new PrerequisiteStillPending();
-        if (state !== 'resolved' && state !== undefined) throw new CommitPrerequisiteFailed(state.reason);
+        const outcome = await work(trx, untilDurable);
+        await untilDurable();
         return outcome;
       });
     } catch (cause) {
       if (!(cause instanceof PrerequisiteStillPending) || commitAfter === undefined) throw cause;
       await commitAfter.catch((reason: unknown) => Promise.reject(new CommitPrerequisiteFailed(reason)));
-      return kysely.transaction().execute(work);
+      return kysely.transaction().execute((trx) => work(trx, noWait));
     }
   };
 
@@ -78,10 +93,11 @@ export function createInstanceIndex(database: Database, indexOptions: InstanceIn
       for (let attempt = 1; ; attempt++) {
         try {
           // One transaction, committed durably before the promise resolves (see database.ts).
-          return await runInTransaction(async (trx) => {
+          return await runInTransaction(async (trx, untilDurable) => {
             const outcome = await recordInstance(trx, instance);
             const events = options.auditEvents?.(outcome) ?? [];
             if (events.length > 0 && indexOptions.audit === undefined) throw new IndexError('AUDIT_UNAVAILABLE', 'audit events given to an index without an audit store');
+            if (events.length > 0 || options.inTransaction !== undefined) await untilDurable();
             for (const event of events) await indexOptions.audit!.appendInTransaction(trx, event);
             if (options.inTransaction !== undefined) await options.inTransaction(trx, outcome);
             return outcome;
