@@ -94,7 +94,7 @@ export class GroupCommitter {
           if (state !== 'resolved') unmet.set(recorded[i]!, state);
         });
         // Rolls the whole transaction back: a released savepoint cannot be undone alone.
-        if (unmet.size > 0) throw new CommitPrerequisiteFailed(unmet.values().next().value);
+        if (unmet.size > 0) throw new Error('prerequisites unmet: rolled back');
       });
     } catch (cause) {
       if (unmet.size === 0) {
