@@ -126,7 +126,7 @@ export class ScpAssociation {
         if (pdu.type === PduType.Abort) return this.connection.destroy();
         return this.protocolAbort('unexpected-pdu', `PDU type ${pdu.type} before A-ASSOCIATE-RQ`, AbortReason.UnexpectedPdu);
       case 'established':
-        if (pdu.type === PduType.PData) return this.receiver!.onPData(pdu.body);
+        if (pdu.type === PduType.PData) return this.receiver!.onPData(pdu.pieces);
         if (pdu.type === PduType.ReleaseRq) return this.onReleaseRq();
         if (pdu.type === PduType.Abort) return this.onPeerAbort(pdu.body);
         return this.protocolAbort('unexpected-pdu', `PDU type ${pdu.type} on an established association`, AbortReason.UnexpectedPdu);

@@ -107,7 +107,7 @@ export class DimseReceiver {
     return this.ownMessageId;
   }
 
-  async onPData(body: Buffer): Promise<void> {
+  async onPData(body: readonly Buffer[]): Promise<void> {
     const pdvs = decodePData(body, MAX_EMPTY_PDVS);
     if (isDecodeError(pdvs)) return this.fail(pdvs.detail);
     for (const pdv of pdvs) {

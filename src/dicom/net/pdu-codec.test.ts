@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { decodeAssociateAc, decodeAssociateRq, encodeAssociateAc, encodeAssociateRq } from './associate-codec.js';
 import { isDecodeError } from './item-reader.js';
 import { decodeAbort, decodeAssociateRj, decodePData, encodeAbort, encodeAssociateRj, encodePData, encodeReleaseRp, encodeReleaseRq } from './pdu-codec.js';
-import { type AssociateRq, DICOM_APPLICATION_CONTEXT, EMPTY_USER_INFORMATION, PduType } from './pdu-types.js';
+import { type AssociateRq, DICOM_APPLICATION_CONTEXT, EMPTY_USER_INFORMATION, type Pdv, PduType } from './pdu-types.js';
 import { associateRq } from './test-support.js';
 
 const body = (pdu: Buffer): Buffer => pdu.subarray(6);
@@ -140,6 +140,13 @@ describe('small PDUs', () => {
   });
 });
 
+/** A copy in memory of its own (a small `Buffer.from` shares a pool with others). */
+function unpooled(bytes: Uint8Array): Buffer {
+  const out = Buffer.alloc(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
 describe('P-DATA-TF', () => {
   it('fragments a payload into PDUs no larger than the peer maximum, last bit on the last only', () => {
     const payload = Buffer.from(Array.from({ length: 25 }, (_, i) => i));
@@ -178,6 +185,48 @@ describe('P-DATA-TF', () => {
     assert.ok(isDecodeError(decodePData(Buffer.from([0, 0, 0, 9, 1, 3, 0, 0]), 10)));
     assert.ok(isDecodeError(decodePData(Buffer.from([0, 0, 0, 3, 1, 0x80, 0]), 10)));
     assert.ok(isDecodeError(decodePData(Buffer.from([0, 0, 0, 2, 1]), 10)));
+  });
+
+  it('decodes a body that arrived in pieces as views of them, cut wherever it was cut', () => {
+    // Three PDVs: a command (last), an empty dataset PDV, a dataset PDV (last).
+    const pdv = (contextId: number, control: number, data: Buffer): Buffer => {
+      const header = Buffer.alloc(6);
+      header.writeUInt32BE(data.length + 2, 0);
+      header[4] = contextId;
+      header[5] = control;
+      return Buffer.concat([header, data]);
+    };
+    const body = Buffer.concat([pdv(1, 3, Buffer.from('command')), pdv(3, 0, Buffer.alloc(0)), pdv(3, 2, Buffer.from(Array.from({ length: 40 }, (_, i) => i)))]);
+    const whole = decodePData(body, 10);
+    assert.ok(!isDecodeError(whole));
+    const messages = (pdvs: readonly Pdv[]): string[] => {
+      // Joins consecutive PDVs until a last one, as the receiver does; keeps context and kind.
+      const out: string[] = [];
+      let current = '';
+      for (const p of pdvs) {
+        current += `${p.data.toString('hex')}`;
+        if (p.isLast) {
+          out.push(`${p.contextId}:${p.isCommand ? 'c' : 'd'}:${current}`);
+          current = '';
+        }
+      }
+      return out;
+    };
+    for (let a = 1; a < body.length; a++) {
+      for (const b of [a + 1, a + 7, body.length - 1]) {
+        const cuts = [0, a, ...(b > a && b < body.length ? [b] : []), body.length];
+        // Buffer.alloc, not Buffer.from: each piece its own memory (small Buffer.from shares a pool).
+        const pieces = cuts.slice(1).map((end, i) => unpooled(body.subarray(cuts[i], end)));
+        const split = decodePData(pieces, 10);
+        assert.ok(!isDecodeError(split), `cut at ${cuts.join(',')}`);
+        assert.deepEqual(messages(split), messages(whole), `cut at ${cuts.join(',')}`);
+        for (const p of split) if (p.data.length > 0) assert.ok(pieces.some((piece) => piece.buffer === p.data.buffer), 'a view of a piece, not a copy');
+      }
+    }
+    // The same refusals, wherever the pieces are cut.
+    for (const bad of [[0, 0, 0, 1, 1, 0], [0, 0, 0, 9, 1, 3, 0, 0], [0, 0, 0, 3, 1, 0x80, 0], [0, 0, 0, 2, 1]]) {
+      for (let a = 1; a < bad.length; a++) assert.ok(isDecodeError(decodePData([Buffer.from(bad.slice(0, a)), Buffer.from(bad.slice(a))], 10)), `${bad.join(',')} cut at ${a}`);
+    }
   });
 
   it('bounds a flood of empty PDVs', () => {

@@ -44,33 +44,73 @@ export function decodeAbort(body: Buffer): AbortPdu | PduDecodeError {
 }
 
 /**
- * Splits a P-DATA-TF body into PDVs (PS3.8 §9.3.5, Annex E.2). PDV data are views into `body`.
- * Refuses an empty PDU, a PDV shorter than its 2-byte header or longer than what remains, and more
- * than `maxEmptyPdvs` PDVs that carry no data (a cheap flood that makes no progress).
+ * Splits a P-DATA-TF body into PDVs (PS3.8 §9.3.5, Annex E.2). PDV data are views into the body,
+ * which may come in pieces (the reads it arrived in): a PDV whose data spans pieces is returned as
+ * one PDV per piece, in order, only the last with the last-fragment bit — the same message, cut
+ * differently (a message may be fragmented anywhere). Refuses an empty PDU, a PDV shorter than its
+ * 2-byte header or longer than what remains, and more than `maxEmptyPdvs` PDVs that carry no data
+ * (a cheap flood that makes no progress).
  */
-export function decodePData(body: Buffer, maxEmptyPdvs: number): Pdv[] | PduDecodeError {
-  if (body.length === 0) return malformed('P-DATA-TF without any PDV');
+export function decodePData(body: Buffer | readonly Buffer[], maxEmptyPdvs: number): Pdv[] | PduDecodeError {
+  const cursor = new PieceCursor(Buffer.isBuffer(body) ? [body] : body);
+  if (cursor.remaining === 0) return malformed('P-DATA-TF without any PDV');
   const pdvs: Pdv[] = [];
   let empty = 0;
-  let offset = 0;
-  while (offset < body.length) {
-    if (body.length - offset < PDV_HEADER_BYTES) return malformed('truncated PDV header');
-    const itemLength = body.readUInt32BE(offset);
+  while (cursor.remaining > 0) {
+    if (cursor.remaining < PDV_HEADER_BYTES) return malformed('truncated PDV header');
+    const header = cursor.take(PDV_HEADER_BYTES);
+    const itemLength = header.readUInt32BE(0);
     if (itemLength < 2) return malformed('PDV item shorter than its header');
-    if (itemLength > body.length - offset - 4) return malformed('PDV item longer than its PDU');
-    const contextId = body.readUInt8(offset + 4);
-    const control = body.readUInt8(offset + 5);
+    if (itemLength - 2 > cursor.remaining) return malformed('PDV item longer than its PDU');
+    const contextId = header.readUInt8(4);
+    const control = header.readUInt8(5);
     if ((control & 0xfc) !== 0) return malformed('PDV message control header has reserved bits set');
     if (itemLength === 2 && ++empty > maxEmptyPdvs) return malformed('too many empty PDVs');
-    pdvs.push({
-      contextId,
-      isCommand: (control & 0x01) !== 0,
-      isLast: (control & 0x02) !== 0,
-      data: body.subarray(offset + PDV_HEADER_BYTES, offset + 4 + itemLength),
-    });
-    offset += 4 + itemLength;
+    const isCommand = (control & 0x01) !== 0;
+    const isLast = (control & 0x02) !== 0;
+    const data = cursor.views(itemLength - 2);
+    if (data.length === 0) pdvs.push({ contextId, isCommand, isLast, data: EMPTY });
+    data.forEach((piece, i) => pdvs.push({ contextId, isCommand, isLast: isLast && i === data.length - 1, data: piece }));
   }
   return pdvs;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Reads across the pieces of a body without joining them. */
+class PieceCursor {
+  private index = 0;
+  private offset = 0;
+  remaining: number;
+
+  constructor(private readonly pieces: readonly Buffer[]) {
+    this.remaining = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  }
+
+  /** `n` bytes in one Buffer: a view when they lie in one piece, else a copy (only PDV headers, 6 bytes). */
+  take(n: number): Buffer {
+    const parts = this.views(n);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /** `n` bytes as views of the pieces they lie in; none when `n` is 0. */
+  views(n: number): Buffer[] {
+    const out: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const piece = this.pieces[this.index]!;
+      const use = Math.min(piece.length - this.offset, left);
+      if (use > 0) out.push(piece.subarray(this.offset, this.offset + use));
+      this.offset += use;
+      left -= use;
+      if (this.offset === piece.length) {
+        this.index++;
+        this.offset = 0;
+      }
+    }
+    this.remaining -= n;
+    return out;
+  }
 }
 
 /** Largest PDV fragment that fits a peer's maximum P-DATA-TF length (its variable field). */

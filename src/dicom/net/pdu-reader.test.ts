@@ -26,6 +26,22 @@ describe('PduReader', () => {
     assert.equal(r.pdus[0]!.body.buffer, chunk.buffer);
   });
 
+  it('hands a PDU that spans reads over as views of those reads (zero copy), joined only on request', () => {
+    const pdu = encodePData(1, false, Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251)), 10000);
+    // Each read in memory of its own (a small Buffer.from would share a pool, and so would a copy).
+    const chunks = [pdu.subarray(0, 1000), pdu.subarray(1000, 2000), pdu.subarray(2000)].map((c) => {
+      const own = Buffer.alloc(c.length);
+      own.set(c);
+      return own;
+    });
+    const reader = new PduReader(65536);
+    const pdus = chunks.flatMap((chunk) => reader.push(chunk).pdus);
+    assert.equal(pdus.length, 1);
+    const [received] = pdus;
+    assert.deepEqual(received!.pieces.map((p) => p.buffer), chunks.map((c) => c.buffer), 'views of the three reads');
+    assert.deepEqual(received!.body, pdu.subarray(6));
+  });
+
   it('refuses an unknown PDU type at its first byte', () => {
     const r = new PduReader(65536).push(Buffer.from([0x09]));
     assert.equal(r.error?.kind, 'unknown-pdu-type');

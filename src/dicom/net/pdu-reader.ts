@@ -67,7 +67,7 @@ export class PduReader {
         this.seenAny = true;
       }
       if (this.buffered < this.pending.length) break;
-      pdus.push({ type: this.pending.type, body: this.take(this.pending.length) });
+      pdus.push(new ReceivedPdu(this.pending.type, this.takePieces(this.pending.length)));
       this.pending = null;
     }
     return { pdus, error: null };
@@ -119,6 +119,29 @@ export class PduReader {
     return Buffer.concat(this.chunks, this.buffered).subarray(0, n);
   }
 
+  /**
+   * Consumes `n` bytes as views of the chunks they lie in (no copy). Storescu's 128 KiB P-DATA
+   * PDUs always span Node's 64 KiB reads: joining them cost 4–7 % of the event loop per CT slice.
+   */
+  private takePieces(n: number): Buffer[] {
+    this.buffered -= n;
+    const pieces: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const chunk = this.chunks[0]!;
+      if (chunk.length <= left) {
+        pieces.push(chunk);
+        this.chunks.shift();
+        left -= chunk.length;
+      } else {
+        pieces.push(chunk.subarray(0, left));
+        this.chunks[0] = chunk.subarray(left);
+        left = 0;
+      }
+    }
+    return pieces;
+  }
+
   /** Consumes `n` bytes: a view of the first chunk when it holds them all (no copy), else one copy. */
   private take(n: number): Buffer {
     this.buffered -= n;
@@ -144,4 +167,19 @@ export class PduReader {
 
 export function isKnownPduType(type: number): boolean {
   return type >= PduType.AssociateRq && type <= PduType.Abort;
+}
+
+/** A PDU cut from the stream; its body is joined only if someone asks for it whole. */
+class ReceivedPdu implements RawPdu {
+  private joined: Buffer | null = null;
+
+  constructor(
+    readonly type: number,
+    readonly pieces: readonly Buffer[],
+  ) {}
+
+  get body(): Buffer {
+    this.joined ??= this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces);
+    return this.joined;
+  }
 }

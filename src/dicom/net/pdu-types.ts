@@ -171,7 +171,12 @@ export interface Pdv {
 /** A complete PDU as cut from the byte stream: the type and its variable field. */
 export interface RawPdu {
   readonly type: number;
-  /** The variable field (everything after the 6-byte header); a view, not a copy, where possible. */
+  /**
+   * The variable field (everything after the 6-byte header) as it arrived: views of the received
+   * chunks, more than one when it spanned reads — never a copy. P-DATA is decoded from these.
+   */
+  readonly pieces: readonly Buffer[];
+  /** The variable field in one Buffer: the piece itself when there is one, else joined (a copy) once. */
   readonly body: Buffer;
 }
 

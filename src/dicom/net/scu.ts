@@ -281,7 +281,7 @@ export class ScuAssociation {
         return this.fail({ kind: 'rejected', detail: `rejected: result ${rj.result} source ${rj.source} reason ${rj.reason}`, rejection: rj });
       }
     } else if (this.state === 'established' || this.state === 'releasing') {
-      if (pdu.type === PduType.PData) return this.onPData(pdu.body);
+      if (pdu.type === PduType.PData) return this.onPData(pdu.pieces);
       if (this.state === 'releasing' && pdu.type === PduType.ReleaseRp) {
         // PS3.8 §9.2 AR-3: the requestor closes the transport after A-RELEASE-RP.
         this.state = 'closed';
@@ -322,7 +322,7 @@ export class ScuAssociation {
     return null;
   }
 
-  private onPData(body: Buffer): void {
+  private onPData(body: readonly Buffer[]): void {
     const pdvs = decodePData(body, MAX_EMPTY_PDVS);
     if (isDecodeError(pdvs)) return this.protocolAbort(pdvs.detail);
     for (const pdv of pdvs) {
