@@ -21,7 +21,25 @@ export class HeaderBuffer {
     this.length += kept.length;
   }
 
+  /** Bytes kept so far. */
+  get keptBytes(): number {
+    return this.length;
+  }
+
+  /** At least the first `minBytes` kept (all when fewer), joining only the chunks needed. */
+  prefix(minBytes: number): Uint8Array {
+    let length = 0;
+    let count = 0;
+    while (count < this.chunks.length && length < minBytes) length += this.chunks[count++]!.length;
+    if (count <= 1) return this.chunks[0] ?? new Uint8Array(0);
+    return Buffer.concat(this.chunks.slice(0, count), length);
+  }
+
   /** The kept prefix as one buffer (joined once); `complete` when it is the whole dataset. */
+  get complete(): boolean {
+    return !this.truncated;
+  }
+
   view(): { readonly bytes: Uint8Array; readonly complete: boolean } {
     const complete = !this.truncated;
     if (this.chunks.length === 0) return { bytes: new Uint8Array(0), complete };

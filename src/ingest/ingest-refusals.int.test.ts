@@ -59,6 +59,14 @@ for (const { dialect, skip } of await testDialects()) {
         const dataset = ctDataset({ sopInstanceUid });
         await expectRefusal(['DATASET_TRUNCATED', 'DATASET_UNPARSEABLE'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset.subarray(0, cut(dataset.length))), [sopInstanceUid]);
       });
+
+      // Larger than the first bytes the header is read from (16 KiB): the declared pixel length is
+      // checked against the whole dataset all the same.
+      it(`refuses a 512 × 512 image truncated ${name}`, async () => {
+        const sopInstanceUid = newUid();
+        const dataset = ctDataset({ sopInstanceUid, pixelBytes: 512 * 512 * 2 });
+        await expectRefusal(['DATASET_TRUNCATED', 'DATASET_UNPARSEABLE'], () => sendObject(suite.harness.ingest, dimseRequest({ sopInstanceUid }), dataset.subarray(0, cut(dataset.length))), [sopInstanceUid]);
+      });
     }
 
     it('refuses an element whose length is longer than what remains', async () => {

@@ -252,15 +252,25 @@ class Receiver implements ObjectReceiver {
 
   private async readHeader(): Promise<Result<{ attributes: InstanceAttributes; faults: readonly AttributeFault[] }>> {
     const fallbackCharset = this.deps.fallbackCharsetFor(this.request.source);
-    const parse = (bytes: Uint8Array, complete: boolean) =>
-      readInstanceHeader({ bytes, complete, transferSyntaxUid: this.request.transferSyntaxUid, fallbackCharset, maxInflatedBytes: this.deps.limits.maxInflatedBytes });
-    // Everything kept in memory at once: when that is the whole dataset, the reader also checks
-    // its structure to the end (pixel data shorter than declared is refused, not stored).
-    const kept = this.head.view();
-    let result = parse(kept.bytes, kept.complete);
+    const parse = (bytes: Uint8Array, complete: boolean, datasetBytes?: number) =>
+      readInstanceHeader({
+        bytes,
+        complete,
+        transferSyntaxUid: this.request.transferSyntaxUid,
+        fallbackCharset,
+        maxInflatedBytes: this.deps.limits.maxInflatedBytes,
+        ...(datasetBytes === undefined ? {} : { datasetBytes }),
+      });
+    // The whole dataset in memory: its first bytes usually hold the header, and the reader answers
+    // from them as from the whole (pixel data shorter than declared is refused, not stored) —
+    // without joining a whole image first. Otherwise, or for encapsulated pixel data, the whole.
+    let result = this.head.complete && this.head.keptBytes > QUICK_HEADER_BYTES ? parse(this.head.prefix(QUICK_HEADER_BYTES), false, this.head.keptBytes) : null;
+    const kept = result === null || (!result.ok && 'needMoreBytes' in result && result.needMoreBytes) ? this.head.view() : null;
+    if (kept !== null) result = parse(kept.bytes, kept.complete);
+    if (result === null) return err(kakuteiError('DATASET_UNPARSEABLE'));
     // A header longer than the in-memory prefix (e.g. thousands of per-frame functional groups):
     // read a longer prefix back from the temporary file, doubling up to the configured bound.
-    let length = kept.bytes.length;
+    let length = kept?.bytes.length ?? this.head.keptBytes;
     let flushed = false;
     while (!result.ok && 'needMoreBytes' in result && result.needMoreBytes) {
       if (length >= this.deps.limits.maxHeaderBytes || length >= this.pending.contentBytes) {
@@ -277,6 +287,9 @@ class Receiver implements ObjectReceiver {
     return ok({ attributes: result.attributes, faults: result.faults });
   }
 }
+
+/** How much of a dataset held whole is tried first for its header (most headers are a few KiB; a longer one falls back to the whole). */
+const QUICK_HEADER_BYTES = 16 * 1024;
 
 /** The object under a row's name is not durable as the row describes it: the row is not committed. */
 class ObjectNotDurable extends Error {

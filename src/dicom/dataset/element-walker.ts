@@ -79,6 +79,12 @@ class Walker {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly complete: boolean,
+    /**
+     * The whole dataset's length when `bytes` is only a prefix of it (`complete` false): the walk
+     * only reaches the first top-level Pixel Data, so a defined-length one is checked against this
+     * as it would be against the whole; encapsulated pixel data still needs every byte.
+     */
+    private readonly datasetBytes: number | null,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -231,11 +237,13 @@ class Walker {
   private pixel(tag: number, valueStart: number, length: number, little: boolean): number {
     if (length !== UNDEFINED_LENGTH) {
       if (this.complete) this.need(valueStart, length, 'the pixel data');
+      else if (this.datasetBytes !== null && valueStart + length > this.datasetBytes) throw new WalkStop('truncated', 'the pixel data runs past the end of the data');
       this.pixelData = { tag, length, fragments: null };
       return valueStart + Math.min(length, this.bytes.length - valueStart);
     }
     if (tag !== PIXEL_DATA) throw new WalkStop('unparseable', `undefined length on ${tagToString(tag)}`);
     // Without the whole dataset, the fragments are not ours to check yet.
+    if (!this.complete && this.datasetBytes !== null) throw new WalkStop('need-more-bytes', 'encapsulated pixel data is checked over the whole dataset');
     if (this.complete) {
       const { count, totalBytes, offsetTable } = this.fragments(valueStart, little);
       this.pixelData = { tag, length: null, fragments: { count, totalBytes, offsetTable } };
@@ -271,8 +279,8 @@ class Walker {
 }
 
 /** Walks `bytes` (a dataset without preamble or file meta) in the given syntax. */
-export function walkDataset(bytes: Uint8Array, syntax: WalkSyntax, schema: CaptureSchema, complete: boolean): WalkResult {
-  const walker = new Walker(bytes, complete);
+export function walkDataset(bytes: Uint8Array, syntax: WalkSyntax, schema: CaptureSchema, complete: boolean, datasetBytes?: number): WalkResult {
+  const walker = new Walker(bytes, complete, datasetBytes ?? null);
   try {
     const root = walker.walkTop(syntax, schema);
     return { ok: true, root, pixelData: walker.pixelData, oddLengthTags: walker.oddLengthTags };

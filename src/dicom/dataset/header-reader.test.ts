@@ -110,6 +110,26 @@ describe('readInstanceHeader — prefixes', () => {
     assert.equal(okResult(result).attributes.hasPixelData, true);
   });
 
+  it('reads a prefix of a dataset of known length exactly as the whole, or asks for the whole', () => {
+    const bytes = encodeDataset(ctElements([], 4096));
+    const whole = read(bytes);
+    const headerEnd = bytes.length - 4096;
+    for (const cut of [headerEnd, headerEnd + 1, headerEnd + 2000, bytes.length]) {
+      assert.deepEqual(readInstanceHeader({ bytes: bytes.subarray(0, cut), complete: false, datasetBytes: bytes.length, transferSyntaxUid: TS.explicit }), whole, `cut at ${cut}`);
+    }
+    assert.deepEqual(readInstanceHeader({ bytes: bytes.subarray(0, 200), complete: false, datasetBytes: bytes.length, transferSyntaxUid: TS.explicit }), { ok: false, needMoreBytes: true });
+    // Pixel data longer than the dataset: refused as the whole would be, from the prefix alone.
+    const elements = ctElements();
+    elements[elements.length - 1] = el(0x7fe00010, 'OW', new Uint8Array(32), { declaredLength: 64 });
+    const short = encodeDataset(elements);
+    assert.equal(errorCode(readInstanceHeader({ bytes: short.subarray(0, short.length - 32), complete: false, datasetBytes: short.length, transferSyntaxUid: TS.explicit })), 'DATASET_TRUNCATED');
+    // Encapsulated pixel data is checked over the whole dataset: asked for, not guessed.
+    const encapsulated = encodeDataset(ctElements([el(0x7fe00010, 'OB', Uint8Array.from([0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0, 0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]), { declaredLength: 0xffffffff })]));
+    assert.deepEqual(readInstanceHeader({ bytes: encapsulated.subarray(0, encapsulated.length - 4), complete: false, datasetBytes: encapsulated.length, transferSyntaxUid: TS.jpegBaseline }), { ok: false, needMoreBytes: true });
+    // So is a deflated dataset (inflated from its start).
+    assert.deepEqual(readInstanceHeader({ bytes: bytes.subarray(0, 10), complete: false, datasetBytes: bytes.length, transferSyntaxUid: TS.deflated }), { ok: false, needMoreBytes: true });
+  });
+
   it('regression: the same cut with complete=true is a truncated dataset', () => {
     const bytes = encodeDataset(ctElements());
     assert.equal(errorCode(read(bytes.subarray(0, 200))), 'DATASET_TRUNCATED');

@@ -18,6 +18,13 @@ export interface HeaderReadInput {
   /** The dataset, or a prefix of it when `complete` is false. */
   readonly bytes: Uint8Array;
   readonly complete: boolean;
+  /**
+   * The whole dataset's length, when `bytes` is a prefix of it (`complete` false) but the caller
+   * has every byte: the prefix is then read exactly as the whole dataset would be if it holds the
+   * header and the pixel data has a defined length (checked against this length); otherwise the
+   * answer is `needMoreBytes`. Spares joining a whole image to read its header.
+   */
+  readonly datasetBytes?: number;
   readonly transferSyntaxUid: string;
   /** WHATWG label used when no character set is declared but non-ASCII bytes occur (e.g. `shift_jis`). */
   readonly fallbackCharset?: string | null;
@@ -65,13 +72,15 @@ export function readInstanceHeader(input: HeaderReadInput): HeaderReadResult {
   const syntax: WalkSyntax = { explicitVr: ts?.explicitVr ?? true, littleEndian: ts?.littleEndian ?? true };
   let walk: WalkResult;
   let inflatedBytes: number | null = null;
+  // A deflated dataset is inflated from its start: the whole is needed for the whole's answer.
+  if (ts?.deflated === true && !input.complete && input.datasetBytes !== undefined) return { ok: false, needMoreBytes: true };
   if (ts?.deflated === true) {
     const deflated = walkDeflatedDataset(input.bytes, input.complete, HEADER_SCHEMA, headerInflateLimit(input));
     if (!('walk' in deflated)) return refuse(deflated);
     walk = deflated.walk;
     inflatedBytes = deflated.inflatedBytes;
   } else {
-    walk = walkDataset(input.bytes, syntax, HEADER_SCHEMA, input.complete);
+    walk = walkDataset(input.bytes, syntax, HEADER_SCHEMA, input.complete, input.datasetBytes);
   }
   if (!walk.ok) {
     if (walk.failure === 'need-more-bytes') return { ok: false, needMoreBytes: true };
