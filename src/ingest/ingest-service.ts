@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { AuditEventInput } from '../audit/events.js';
 import type { Clock } from '../clock/index.js';
-import { readInstanceHeader, lossyFlag } from '../dicom/dataset/index.js';
+import { readInstanceHeader, lossyFlag, type HeaderReadResult } from '../dicom/dataset/index.js';
 import type { AttributeFault, InstanceAttributes } from '../dicom/dataset/index.js';
 import { buildFileMetaHeader } from '../dicom/part10/index.js';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../dicom/dictionary/index.js';
@@ -176,11 +176,10 @@ class Receiver implements ObjectReceiver {
         return null;
       },
     );
+    // Not durable, or the same content already stored behind a file meta group of another length
+    // (the row must give the stored file's size: entered again below).
     const durableAsNamed = committed.then((object) => {
-      if (object === null) throw new ObjectNotDurable();
-      // Same content already stored, behind a file meta group of another length: the row must
-      // give the stored file's size (entered again below).
-      if (object.fileBytes !== fileBytes) throw new ObjectNotDurable();
+      if (object === null || object.fileBytes !== fileBytes) throw new NotAsNamed();
     });
     // The SQL runs without yielding (better-sqlite3): begun before the flush is issued, it would
     // hold the flush back instead of overlapping it.
@@ -191,7 +190,7 @@ class Receiver implements ObjectReceiver {
     } catch (cause) {
       const object = await committed;
       if (object === null) return err(kakuteiError('STORAGE_IO'));
-      if (object.fileBytes === fileBytes || !(cause instanceof ObjectNotDurable)) return this.indexFailed(cause);
+      if (!(cause instanceof NotAsNamed)) return this.indexFailed(cause);
       try {
         outcome = await this.record(attributes, faults, object.key, object.fileBytes, undefined);
       } catch (again) {
@@ -261,18 +260,22 @@ class Receiver implements ObjectReceiver {
         maxInflatedBytes: this.deps.limits.maxInflatedBytes,
         ...(datasetBytes === undefined ? {} : { datasetBytes }),
       });
+    const answer = (result: HeaderReadResult): Result<{ attributes: InstanceAttributes; faults: readonly AttributeFault[] }> =>
+      result.ok ? ok({ attributes: result.attributes, faults: result.faults }) : err(result.needMoreBytes ? kakuteiError('DATASET_UNPARSEABLE') : result.error);
     // The whole dataset in memory: its first bytes usually hold the header, and the reader answers
     // from them as from the whole (pixel data shorter than declared is refused, not stored) —
     // without joining a whole image first. Otherwise, or for encapsulated pixel data, the whole.
-    let result = this.head.complete && this.head.keptBytes > QUICK_HEADER_BYTES ? parse(this.head.prefix(QUICK_HEADER_BYTES), false, this.head.keptBytes) : null;
-    const kept = result === null || (!result.ok && 'needMoreBytes' in result && result.needMoreBytes) ? this.head.view() : null;
-    if (kept !== null) result = parse(kept.bytes, kept.complete);
-    if (result === null) return err(kakuteiError('DATASET_UNPARSEABLE'));
+    if (this.head.complete && this.head.keptBytes > QUICK_HEADER_BYTES) {
+      const quick = parse(this.head.prefix(QUICK_HEADER_BYTES), false, this.head.keptBytes);
+      if (!needsMoreBytes(quick)) return answer(quick);
+    }
+    const kept = this.head.view();
+    let result = parse(kept.bytes, kept.complete);
     // A header longer than the in-memory prefix (e.g. thousands of per-frame functional groups):
     // read a longer prefix back from the temporary file, doubling up to the configured bound.
-    let length = kept?.bytes.length ?? this.head.keptBytes;
+    let length = kept.bytes.length;
     let flushed = false;
-    while (!result.ok && 'needMoreBytes' in result && result.needMoreBytes) {
+    while (needsMoreBytes(result)) {
       if (length >= this.deps.limits.maxHeaderBytes || length >= this.pending.contentBytes) {
         return err(kakuteiError('DATASET_UNPARSEABLE', 'header longer than the configured maximum'));
       }
@@ -283,19 +286,22 @@ class Receiver implements ObjectReceiver {
       const prefix = await readPrefix(this.pending.tempPath, this.pending.prefixBytes, length);
       result = parse(prefix, prefix.length >= this.pending.contentBytes);
     }
-    if (!result.ok) return err('error' in result ? result.error : kakuteiError('DATASET_UNPARSEABLE'));
-    return ok({ attributes: result.attributes, faults: result.faults });
+    return answer(result);
   }
+}
+
+function needsMoreBytes(result: HeaderReadResult): boolean {
+  return !result.ok && result.needMoreBytes;
 }
 
 /** How much of a dataset held whole is tried first for its header (most headers are a few KiB; a longer one falls back to the whole). */
 const QUICK_HEADER_BYTES = 16 * 1024;
 
 /** The object under a row's name is not durable as the row describes it: the row is not committed. */
-class ObjectNotDurable extends Error {
+class NotAsNamed extends Error {
   constructor() {
     super('object not durable as named');
-    this.name = 'ObjectNotDurable';
+    this.name = 'NotAsNamed';
   }
 }
 

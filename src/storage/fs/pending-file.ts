@@ -72,7 +72,9 @@ class PendingFile implements PendingObject {
   private writingBack: Promise<void> | null = null;
   private commitStarted = false;
   private key: ObjectKey | null = null;
-  private issued: { promise: Promise<void>; settle: () => void } | null = null;
+  /** Settles once the final flush is issued, or `sync()` ended without one (see `flushIssued`). */
+  private settleIssued: () => void = () => undefined;
+  private readonly issued = new Promise<void>((resolve) => (this.settleIssued = resolve));
   /** Serialises buffer and file operations even if a caller does not await each write. */
   private queue: Promise<void>;
   private cleanup: Promise<void> = Promise.resolve();
@@ -120,7 +122,7 @@ class PendingFile implements PendingObject {
       await this.flushBuffer();
       try {
         const flushing = this.context.ops.syncData(this.file);
-        this.issuedOnce().settle();
+        this.settleIssued();
         await flushing;
         await this.writingBack;
       } catch (cause) {
@@ -128,23 +130,11 @@ class PendingFile implements PendingObject {
       }
       this.throwIfFailed();
     });
-    const settle = (): void => this.issuedOnce().settle();
-    this.syncing.then(settle, settle);
+    this.syncing.then(this.settleIssued, this.settleIssued);
     return this.syncing;
   }
 
   flushIssued(): Promise<void> {
-    return this.issuedOnce().promise;
-  }
-
-  private issuedOnce(): { promise: Promise<void>; settle: () => void } {
-    if (this.issued === null) {
-      let settle: () => void = () => undefined;
-      const promise = new Promise<void>((resolve) => {
-        settle = resolve;
-      });
-      this.issued = { promise, settle };
-    }
     return this.issued;
   }
 
