@@ -7,31 +7,13 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 import { countFiles, DCMTK_ENV, freePort, hasExecutable, LOOPBACK, startProcess, waitForEcho, which } from './lib.mjs';
 
-const KAKUTEI_CLI = resolve(HERE, '..', process.env.KAKUTEI_BENCH_DIST ?? 'dist', 'cli', 'kakutei.js');
 const ORTHANC = '/usr/sbin/Orthanc';
 
 export const SERVERS = {
-  kakutei: {
-    label: 'Kakutei',
-    /** Why it cannot run here, or null. */
-    // Kakutei is told to bind to loopback, so it may run with or without a private namespace.
-    unavailable: () => (existsSync(KAKUTEI_CLI) ? null : `${KAKUTEI_CLI} missing (run npm run build)`),
-    async start(dir) {
-      const dicomPort = await freePort();
-      const httpPort = await freePort();
-      const data = join(dir, 'data');
-      mkdirSync(data, { recursive: true });
-      const config = join(dir, 'kakutei.json');
-      writeFileSync(config, JSON.stringify({ http: { host: LOOPBACK }, dicom: { host: LOOPBACK } }));
-      // KAKUTEI_BENCH_NODE_FLAGS: flags for Node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses).
-      const nodeFlags = (process.env.KAKUTEI_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
-      const proc = startProcess(process.execPath, [...nodeFlags, KAKUTEI_CLI, 'serve', '--config', config, '--data', data, '--dicom-port', String(dicomPort), '--http-port', String(httpPort), '--ae-title', 'KAKUTEI'], join(dir, 'kakutei.log'), process.env);
-      await waitForEcho(dicomPort, 'KAKUTEI', proc);
-      // Objects are stored by content hash (one file each); unknown layout → no check.
-      const objects = join(data, 'objects', 'sha256');
-      return { proc, port: dicomPort, ae: 'KAKUTEI', stored: async () => (existsSync(objects) ? countFiles(objects) : null) };
-    },
-  },
+  kakutei: kakuteiServer('Kakutei', process.env.KAKUTEI_BENCH_DIST ?? 'dist'),
+  // Another build of Kakutei in the same run (KAKUTEI_BENCH_BASE_DIST, relative to the checkout):
+  // `--servers kakutei,kakutei-base,orthanc` lets two builds take turns within each round.
+  'kakutei-base': kakuteiServer(`Kakutei (${process.env.KAKUTEI_BENCH_BASE_DIST ?? 'no base build'})`, process.env.KAKUTEI_BENCH_BASE_DIST ?? null),
   storescp: {
     label: 'storescp',
     unavailable: (isolated) => (which('storescp') === null ? 'storescp not on PATH' : isolated ? null : 'storescp binds every interface; needs a private network namespace (unshare, root)'),
@@ -82,3 +64,29 @@ export const SERVERS = {
   },
 };
 
+
+/** Kakutei from the build in `dist` (a directory relative to the checkout), or unavailable without one. */
+function kakuteiServer(label, dist) {
+  const cli = dist === null ? null : resolve(HERE, '..', dist, 'cli', 'kakutei.js');
+  return {
+    label,
+    /** Why it cannot run here, or null. */
+    // Kakutei is told to bind to loopback, so it may run with or without a private namespace.
+    unavailable: () => (cli === null ? 'KAKUTEI_BENCH_BASE_DIST not set' : existsSync(cli) ? null : `${cli} missing (run npm run build)`),
+    async start(dir) {
+      const dicomPort = await freePort();
+      const httpPort = await freePort();
+      const data = join(dir, 'data');
+      mkdirSync(data, { recursive: true });
+      const config = join(dir, 'kakutei.json');
+      writeFileSync(config, JSON.stringify({ http: { host: LOOPBACK }, dicom: { host: LOOPBACK } }));
+      // KAKUTEI_BENCH_NODE_FLAGS: flags for Node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses).
+      const nodeFlags = (process.env.KAKUTEI_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+      const proc = startProcess(process.execPath, [...nodeFlags, cli, 'serve', '--config', config, '--data', data, '--dicom-port', String(dicomPort), '--http-port', String(httpPort), '--ae-title', 'KAKUTEI'], join(dir, 'kakutei.log'), process.env);
+      await waitForEcho(dicomPort, 'KAKUTEI', proc);
+      // Objects are stored by content hash (one file each); unknown layout → no check.
+      const objects = join(data, 'objects', 'sha256');
+      return { proc, port: dicomPort, ae: 'KAKUTEI', stored: async () => (existsSync(objects) ? countFiles(objects) : null) };
+    },
+  };
+}

@@ -80,6 +80,9 @@ function report(events, skip) {
     if (previousResponse !== null) add('storescu: response → its next data', first - previousResponse);
     add('receiving: first → last data', last - first);
     if (tail !== undefined) add('last data → tail write starts', tail[2] - last);
+    const behind = object.filter((e) => e[0] === 'write' && e[1] === 'temp' && e[2] < last && e[3] >= last);
+    for (const write of behind) add('last data → a write begun before it ends', write[3] - last);
+    for (const write of object.filter((e) => e[0] === 'write' && e[1] === 'temp')) add('temp file write (each)', write[3] - write[2]);
     if (fileSync !== undefined) {
       add('last data → file fdatasync starts', fileSync[2] - last);
       add('file fdatasync', fileSync[3] - fileSync[2]);

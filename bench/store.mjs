@@ -165,7 +165,7 @@ function printTable(scenarios, results) {
   for (const r of rows.slice(1)) console.log(line(r));
   if (keys.includes('kakutei')) {
     console.log('');
-    for (const other of ['orthanc', 'storescp'].filter((k) => keys.includes(k))) {
+    for (const other of ['orthanc', 'storescp', 'kakutei-base'].filter((k) => keys.includes(k))) {
       for (const s of scenarios) {
         const a = results.kakutei[s.key].median;
         const b = results[other][s.key].median;

@@ -148,6 +148,8 @@ export const configSchema = z
         maxHeaderBytes: z.number().int().min(64 * 1024).default(256 * 1024 * 1024),
         /** A deflated dataset that inflates beyond this many bytes is refused (decompression bomb). */
         maxInflatedBytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
+        /** Write received objects directly to the device (O_DIRECT) where the filesystem allows; off: through the page cache. */
+        directWrites: z.boolean().default(true),
       })
       .strict()
       .default({}),

@@ -72,7 +72,7 @@ export async function startServer(config: KakuteiConfig, logger: Logger, options
     { store: identityStore, clock, settings: config.auth, hasher: argon2idHasher() },
     { configuredPeers: configuredPeersOf(config), openStorage: config.dicom.openStorage },
   );
-  const store = await createFilesystemStore({ rootDir: join(config.dataDir, 'objects') });
+  const store = await createFilesystemStore({ rootDir: join(config.dataDir, 'objects'), directWrites: config.storage.directWrites });
 
   const ingest = new IngestService({
     store,

@@ -14,8 +14,13 @@ export interface FilesystemStoreOptions {
   readonly fsOps?: FsOps;
   /** Size of each of an object's (at most two) write buffers, in bytes (default 256 KiB). */
   readonly writeBufferBytes?: number;
-  /** Bytes of an object written before it is flushed while still arriving (default 1 MiB). */
+  /** Bytes of an object written through the page cache before it is flushed while still arriving (default 1 MiB). */
   readonly writeBackBytes?: number;
+  /**
+   * Write full buffers directly to the device (O_DIRECT) where the filesystem allows (default
+   * true; see pending-file.ts). Off: everything goes through the page cache.
+   */
+  readonly directWrites?: boolean;
 }
 
 const FILE_MODE = 0o640;
@@ -53,12 +58,15 @@ export async function createFilesystemStore(options: FilesystemStoreOptions): Pr
   } catch (cause) {
     throw storageErrorFrom('open store', cause);
   }
+  const buffers = new BufferPool(options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES, MAX_IDLE_BUFFERS, { aligned: options.directWrites ?? true });
   const context: PendingFileContext = {
     ops,
     layout,
-    buffers: new BufferPool(options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES, MAX_IDLE_BUFFERS),
+    buffers,
     fileMode: FILE_MODE,
     writeBackBytes: options.writeBackBytes ?? DEFAULT_WRITE_BACK_BYTES,
+    // Only with buffers that can be aligned (a test's 64-byte buffers cannot).
+    directWrites: { enabled: buffers.alignsBuffers },
     async ensureObjectDirs(key) {
       // Made at open; made again only if an operator removed one while we run.
       await ensureDirectory(ops, objectDirOf(layout, key), knownDirs);

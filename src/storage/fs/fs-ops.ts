@@ -16,6 +16,14 @@ export interface FsFile {
 export interface FsOps {
   /** Creates a new file for writing; fails with EEXIST if it exists (O_CREAT | O_EXCL). */
   openExclusive(path: string, mode: number): Promise<FsFile>;
+  /**
+   * Opens an existing file a second time for direct writes (O_DIRECT: from our memory to the
+   * device, not through the page cache); null when the filesystem does not do direct I/O (EINVAL,
+   * e.g. tmpfs on older kernels). What is written through it is durable, like the rest, only
+   * after `syncData` on either descriptor (fdatasync flushes the file's metadata and the device's
+   * cache).
+   */
+  openDirect(path: string): Promise<FsFile | null>;
   /** Writes all of `data` at `position` (pwrite(2): writes at different positions may overlap in time). */
   write(file: FsFile, data: Uint8Array, position: number): Promise<void>;
   /**
@@ -80,6 +88,15 @@ export function nodeFsOps(): FsOps {
     async openExclusive(path, mode) {
       const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
       return new NodeFile(path, await call<number>((done) => fs.open(path, flags, mode, done)));
+    },
+    async openDirect(path) {
+      const flags = fsConstants.O_WRONLY | fsConstants.O_DIRECT;
+      try {
+        return new NodeFile(path, await call<number>((done) => fs.open(path, flags, done)));
+      } catch (cause) {
+        if ((cause as NodeJS.ErrnoException).code === 'EINVAL') return null;
+        throw cause;
+      }
     },
     async write(file, data, position) {
       const fd = fdOf(file);

@@ -5,15 +5,17 @@ import { StorageError, errnoCodeOf, storageErrorFrom } from '../storage-error.js
 import { kakuteiError } from '../../errors/index.js';
 import type { FsFile, FsOps } from './fs-ops.js';
 import { newTempPath, objectPathOf, type StoreLayout } from './layout.js';
-import type { BufferPool } from './buffer-pool.js';
+import { DIRECT_IO_ALIGNMENT, type BufferPool } from './buffer-pool.js';
 
 export interface PendingFileContext {
   readonly ops: FsOps;
   readonly layout: StoreLayout;
   readonly buffers: BufferPool;
   readonly fileMode: number;
-  /** Once this many bytes have reached the file since the last flush, a write-back flush starts. */
+  /** Once this many bytes have reached the file through the page cache since the last flush, a write-back flush starts. */
   readonly writeBackBytes: number;
+  /** Whether full buffers are written directly (O_DIRECT); turned off for good once the filesystem refuses. */
+  readonly directWrites: { enabled: boolean };
   /** Creates the key's fan-out directories if missing (each creation made durable). */
   ensureObjectDirs(key: ObjectKey): Promise<void>;
 }
@@ -38,6 +40,16 @@ type State = 'writing' | 'failed' | 'committed' | 'discarded';
  * flush in `sync()`, which always follows the last write — but a failed write-back flush fails the
  * object: Linux reports a writeback error once per descriptor, so the later flush could succeed
  * over pages the kernel has already dropped.
+ *
+ * Full buffers are written directly (O_DIRECT) where the filesystem allows, through a second
+ * descriptor: the bytes go from our (aligned) buffer to the device while the rest arrives, and
+ * are neither copied into the page cache nor left there for the final flush. Measured on this
+ * project's virtual machines, copying a new object into the page cache cost ≈ 1.4 ms of CPU per
+ * 512 KiB (the guest's fresh memory is faulted in by the host), more than the rest of the
+ * object's work; and the final fdatasync, with only the tail and the metadata left, fell from
+ * 0.36–0.46 to 0.14 ms. The tail of an object (less than one block), and everything after an
+ * unaligned write, goes through the page cache. Durability does not change: direct writes
+ * reach the device's cache, and the fdatasync in `sync()` flushes it with the file's metadata.
  */
 export function beginPendingFile(context: PendingFileContext, prefix: Uint8Array): Promise<PendingObject> {
   const tempPath = newTempPath(context.layout);
@@ -64,6 +76,8 @@ class PendingFile implements PendingObject {
   private failure: StorageError | null = null;
   private fileOpen = false;
   private opened: FsFile | null = null;
+  /** The same file opened for direct writes, or null (not possible here, or turned off). */
+  private direct: FsFile | null = null;
   private state: State = 'writing';
   private syncing: Promise<void> | null = null;
   /** Bytes that reached the file since the last write-back flush started. */
@@ -86,10 +100,25 @@ class PendingFile implements PendingObject {
     opening: Promise<FsFile>,
     readonly prefixBytes: number,
   ) {
-    this.queue = opening.then((file) => {
+    this.queue = opening.then(async (file) => {
       this.opened = file;
       this.fileOpen = true;
+      this.direct = await this.openDirect(tempPath);
     });
+  }
+
+  /** A second descriptor for direct writes; none when they are off, or when this filesystem refuses them. */
+  private async openDirect(path: string): Promise<FsFile | null> {
+    const { directWrites, ops } = this.context;
+    if (!directWrites.enabled) return null;
+    try {
+      const direct = await ops.openDirect(path);
+      if (direct === null) directWrites.enabled = false;
+      return direct;
+    } catch {
+      // Not a reason to fail the object (the file is open): it is written through the page cache.
+      return null;
+    }
   }
 
   /** The open file; only reached through the queue, which waits for the open. */
@@ -234,9 +263,9 @@ class PendingFile implements PendingObject {
     let offset = 0;
     while (offset < bytes.length) {
       const remaining = bytes.length - offset;
-      if (this.bufferedBytes === 0 && remaining >= buffers.bufferBytes) {
-        // A chunk at least as large as the buffer gains nothing from a copy (awaited: the caller
-        // may reuse its chunk once we resolve).
+      if (this.bufferedBytes === 0 && remaining >= buffers.bufferBytes && this.direct === null) {
+        // Through the page cache, a chunk at least as large as the buffer gains nothing from a copy
+        // (awaited: the caller may reuse its chunk once we resolve). Direct writes need our aligned buffers.
         await this.writesDone();
         this.startWrite(offset === 0 ? bytes : bytes.subarray(offset));
         await this.writesDone();
@@ -269,21 +298,49 @@ class PendingFile implements PendingObject {
    * a full buffer still being written, instead of queueing behind it (and behind whatever the
    * event loop does meanwhile: the header is read then). A failure fails the object; it surfaces
    * at the next write, flush or commit.
+   *
+   * The whole blocks of an aligned buffer go directly to the device, the rest (a tail shorter
+   * than a block) through the page cache; both are issued at once.
    */
   private startWrite(bytes: Uint8Array, whenWritten?: () => void): void {
     const position = this.nextPosition;
     this.nextPosition += bytes.length;
-    const write: Promise<void> = this.context.ops.write(this.file, bytes, position).then(
-      () => {
-        whenWritten?.();
-        this.reached(bytes.length);
-      },
+    const directBytes = this.directBytesOf(bytes, position);
+    const parts: Promise<void>[] = [];
+    if (directBytes > 0) parts.push(this.writeDirect(bytes.subarray(0, directBytes), position));
+    if (directBytes < bytes.length) parts.push(this.writeThroughCache(bytes.subarray(directBytes), position + directBytes));
+    const write: Promise<void> = Promise.all(parts).then(
+      () => whenWritten?.(),
       (cause: unknown) => {
         this.failure ??= storageErrorFrom('write temporary file', cause);
       },
     );
     this.writes.add(write);
     void write.finally(() => this.writes.delete(write));
+  }
+
+  /** How many leading bytes of a write can go directly to the device (whole blocks of an aligned buffer, at an aligned offset). */
+  private directBytesOf(bytes: Uint8Array, position: number): number {
+    if (this.direct === null || !this.context.directWrites.enabled) return 0;
+    if (position % DIRECT_IO_ALIGNMENT !== 0 || !this.context.buffers.isAligned(bytes)) return 0;
+    return bytes.length - (bytes.length % DIRECT_IO_ALIGNMENT);
+  }
+
+  private async writeDirect(bytes: Uint8Array, position: number): Promise<void> {
+    try {
+      await this.context.ops.write(this.direct!, bytes, position);
+    } catch (cause) {
+      // A filesystem that opens files for direct I/O but refuses a write of ours (an alignment it
+      // needs beyond ours): the same bytes through the page cache, and no direct writes from now on.
+      if (errnoCodeOf(cause) !== 'EINVAL') throw cause;
+      this.context.directWrites.enabled = false;
+      await this.writeThroughCache(bytes, position);
+    }
+  }
+
+  private async writeThroughCache(bytes: Uint8Array, position: number): Promise<void> {
+    await this.context.ops.write(this.file, bytes, position);
+    this.reached(bytes.length);
   }
 
   /** Settles when no write is in flight; rejects if one failed. */
@@ -296,7 +353,7 @@ class PendingFile implements PendingObject {
     if (this.failure !== null) throw this.failure;
   }
 
-  /** Counts bytes that reached the file during receipt; starts a write-back flush when due. */
+  /** Counts bytes that reached the page cache during receipt; starts a write-back flush when due. */
   private reached(length: number): void {
     this.unflushedBytes += length;
     if (this.writingBack !== null || this.syncing !== null || this.unflushedBytes < this.context.writeBackBytes) return;
@@ -327,6 +384,9 @@ class PendingFile implements PendingObject {
     // Not while a flush still uses the descriptor (the number could be reused by the next open).
     await this.writingBack;
     this.fileOpen = false;
+    const direct = this.direct;
+    this.direct = null;
+    if (direct !== null) await this.context.ops.close(direct).catch(() => undefined);
     await this.context.ops.close(this.file);
   }
 

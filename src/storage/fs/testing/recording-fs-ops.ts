@@ -31,6 +31,10 @@ export function recordingFsOps(inner: FsOps): RecordingFsOps {
       before('openExclusive', path);
       return inner.openExclusive(path, mode);
     },
+    async openDirect(path) {
+      before('openDirect', path);
+      return inner.openDirect(path);
+    },
     async write(file, data, position) {
       before('write', file.path);
       return inner.write(file, data, position);
