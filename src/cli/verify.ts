@@ -54,7 +54,8 @@ export async function runVerify(argv: readonly string[]): Promise<number> {
     process.stderr.write(`kakutei verify: cannot open the database: ${(cause as Error).message}\n`);
     return EXIT_FAILURE;
   }
-  const objects = await createFilesystemStore({ rootDir: join(dataDir, 'objects') });
+  // The server may be running: its objects being written, and its reserve, are in tmp/.
+  const objects = await createFilesystemStore({ rootDir: join(dataDir, 'objects'), removeStaleTempFiles: false });
   try {
     const result = await runVerification({
       dataDir,

@@ -44,7 +44,7 @@ export interface IngestHarness {
   service(options?: ServiceOptions): IngestService;
   /** Committed object files, relative to the store root. */
   objectFiles(): Promise<string[]>;
-  /** Files in the store's `tmp/` directory. */
+  /** Files in the store's `tmp/` directory, but for those kept in reserve for the next objects. */
   tempFiles(): Promise<string[]>;
   /** The whole stored file of an object key (64 hex). */
   readObject(key: string): Promise<Buffer>;
@@ -71,7 +71,11 @@ export async function createIngestHarness(index: InstanceIndex, options: { reado
     ingest: service(),
     service,
     objectFiles: async () => (await filesUnder(join(storeDir, 'sha256'))).map((path) => relative(storeDir, path)),
-    tempFiles: () => readdir(join(storeDir, 'tmp')),
+    // The empty files the store creates ahead for the next objects are not any object's leftovers.
+    tempFiles: async () => {
+      const reserved = new Set(store.reservedTempFileNames());
+      return (await readdir(join(storeDir, 'tmp'))).filter((name) => !reserved.has(name));
+    },
     readObject: (key) => readFile(join(storeDir, 'sha256', key.slice(0, 2), key)),
     dispose: () => rm(storeDir, { recursive: true, force: true }),
   };

@@ -120,6 +120,7 @@ describe('direct writes (O_DIRECT) of the filesystem store', () => {
       }
       if (!filesystemDirect) assert.equal(direct, 0);
     }
+    await target.close(); // and with it the files kept in reserve
     assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
   });
 

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { ObjectKey, ObjectStore } from '../object-store.js';
 import { StorageError } from '../storage-error.js';
-import { createFilesystemStore } from './filesystem-store.js';
+import { createFilesystemStore, type FilesystemObjectStore } from './filesystem-store.js';
 import { nodeFsOps } from './fs-ops.js';
 import { recordingFsOps } from './testing/recording-fs-ops.js';
 
@@ -24,6 +24,12 @@ async function put(store: ObjectStore, prefix: Uint8Array, ...chunks: Uint8Array
   const pending = await store.beginPut(prefix);
   for (const chunk of chunks) await pending.write(chunk);
   return pending.commit();
+}
+
+/** Files in `tmp/` but for the empty ones the store keeps in reserve for the next objects (closing the store removes those too). */
+async function objectTempFiles(store: FilesystemObjectStore, rootDir: string): Promise<string[]> {
+  const reserved = new Set(store.reservedTempFileNames());
+  return (await readdir(join(rootDir, 'tmp'))).filter((name) => !reserved.has(name));
 }
 
 describe('filesystem object store', () => {
@@ -57,7 +63,9 @@ describe('filesystem object store', () => {
     const store = await createFilesystemStore({ rootDir });
     const { key } = await put(store, new Uint8Array(0), bytesOf('layout'));
     assert.deepEqual(await readdir(join(rootDir, 'sha256', key.slice(0, 2))), [key]);
-    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.deepEqual(await objectTempFiles(store, rootDir), [], 'only the empty files kept in reserve');
+    await store.close();
+    assert.deepEqual(await readdir(join(rootDir, 'tmp')), [], 'closing the store removes the reserve');
   });
 
   it('reports existed=true for identical content and keeps the first file', async () => {
@@ -88,7 +96,7 @@ describe('filesystem object store', () => {
       { op: 'fsyncDirectory', path: finalDir },
       { op: 'unlink', path: pending.tempPath },
     ]);
-    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.deepEqual(await objectTempFiles(store, rootDir), []);
   });
 
   it('never overwrites an existing object file, whatever it holds', async () => {
@@ -108,8 +116,9 @@ describe('filesystem object store', () => {
     const recorder = recordingFsOps(nodeFsOps());
     const rootDir = freshRoot();
     const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops });
+    // The second object's file comes from the reserve, created while the first one was flushed.
     for (const text of ['first object', 'second object']) {
-      recorder.calls.length = 0;
+      const start = recorder.calls.length;
       const pending = await store.beginPut(bytesOf('P'));
       await pending.write(bytesOf(text));
       const { key } = await pending.commit();
@@ -123,21 +132,64 @@ describe('filesystem object store', () => {
         { op: 'link', path: temp, target: final },
         { op: 'fsyncDirectory', path: finalDir },
       ];
-      // The second descriptor for direct writes is opened (and closed) beside the first.
-      const relevant = () => recorder.calls.filter((c) => c.op !== 'mkdir' && c.op !== 'openDirect' && !(c.op === 'fsyncDirectory' && c.path !== finalDir));
+      // This object's calls: its temporary file (whose second descriptor, for direct writes, is
+      // opened and closed beside the first), and its directory's fsync.
+      const ofObject = () =>
+        recorder.calls.filter((c, i) => (c.path === temp && c.op !== 'openDirect') || (i >= start && c.op === 'fsyncDirectory' && c.path === finalDir));
       // When commit resolves, everything durability needs has happened, in this order.
-      assert.deepEqual(relevant().slice(0, durable.length), durable);
+      assert.deepEqual(ofObject().slice(0, durable.length), durable);
       await pending.discard(); // after a commit: waits for the clean-up
-      assert.deepEqual([...new Set(relevant().slice(durable.length).map((c) => c.op))].sort(), ['close', 'unlink']);
+      assert.deepEqual([...new Set(ofObject().slice(durable.length).map((c) => c.op))].sort(), ['close', 'unlink']);
       // A directory created for the fan-out is made durable in its parent before the link.
-      const mkdirs = recorder.calls.filter((c) => c.op === 'mkdir').map((c) => c.path);
-      for (const dir of mkdirs) {
-        const created = recorder.calls.findIndex((c) => c.op === 'mkdir' && c.path === dir);
-        const parentSynced = recorder.calls.findIndex((c) => c.op === 'fsyncDirectory' && c.path === dirname(dir));
-        const linked = recorder.calls.findIndex((c) => c.op === 'link');
+      const calls = recorder.calls.slice(start);
+      for (const dir of calls.filter((c) => c.op === 'mkdir').map((c) => c.path)) {
+        const created = calls.findIndex((c) => c.op === 'mkdir' && c.path === dir);
+        const parentSynced = calls.findIndex((c) => c.op === 'fsyncDirectory' && c.path === dirname(dir));
+        const linked = calls.findIndex((c) => c.op === 'link');
         assert.ok(created < parentSynced && parentSynced < linked, `parent of ${dir} synced before link`);
       }
     }
+  });
+
+  it('creates the next temporary files while an object is flushed; the next object takes one already open', async () => {
+    const recorder = recordingFsOps(nodeFsOps());
+    const rootDir = freshRoot();
+    const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops });
+    const first = await store.beginPut(bytesOf('P'));
+    await first.write(bytesOf('first'));
+    await first.commit();
+    const created = recorder.calls.filter((c) => c.op === 'openExclusive').map((c) => c.path);
+    assert.equal(created.length, 3, 'its own file, then two in reserve');
+    assert.ok(recorder.calls.findIndex((c) => c.op === 'openExclusive' && c.path === created[1]) > recorder.calls.findIndex((c) => c.op === 'syncData'), 'made once the flush was issued');
+    const opensBefore = created.length;
+    const second = await store.beginPut(bytesOf('P'));
+    assert.ok(created.includes(second.tempPath), 'taken from the reserve');
+    await second.write(bytesOf('second'));
+    const { key } = await second.commit();
+    assert.deepEqual(await readAll(store.get(key)), Buffer.from('Psecond'));
+    assert.equal(recorder.calls.filter((c) => c.op === 'openExclusive').length, opensBefore + 1, 'the reserve topped up by one');
+    await first.discard();
+    await second.discard();
+    await store.close();
+    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+  });
+
+  it('does not hand out a reserve file that could not be created', async () => {
+    const recorder = recordingFsOps(nodeFsOps());
+    const store = await createFilesystemStore({ rootDir: freshRoot(), fsOps: recorder.ops });
+    const first = await store.beginPut();
+    await first.write(bytesOf('first'));
+    recorder.failNext('openExclusive', 'EMFILE'); // the first file made for the reserve
+    await first.commit();
+    for (const text of ['second', 'third', 'fourth']) {
+      const pending = await store.beginPut();
+      await pending.write(bytesOf(text));
+      const { key } = await pending.commit();
+      assert.equal(key, sha256(bytesOf(text)));
+      await pending.discard();
+    }
+    await first.discard();
+    await store.close();
   });
 
   it('coalesces small chunks and hashes exactly the content bytes across buffer boundaries', async () => {
@@ -229,6 +281,7 @@ describe('filesystem object store', () => {
     await written.write(Buffer.alloc(3 * 1024 * 1024, 1));
     await written.discard();
     await written.discard();
+    await store.close(); // and with it the files kept in reserve
     assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
     const fanOut = await readdir(join(rootDir, 'sha256'));
     assert.equal(fanOut.length, 256, 'the fan-out directories, made at open');
@@ -247,7 +300,7 @@ describe('filesystem object store', () => {
     assert.equal(pending.sync(), synced, 'a second call returns the same promise');
     await synced;
     assert.deepEqual(
-      recorder.calls.map((c) => c.op).filter((op) => op !== 'mkdir' && op !== 'fsyncDirectory' && op !== 'openDirect'),
+      recorder.calls.filter((c) => c.path === pending.tempPath && c.op !== 'openDirect').map((c) => c.op),
       ['openExclusive', 'write', 'syncData'],
     );
     await assert.rejects(pending.write(bytesOf('too late')), StorageError);
@@ -267,7 +320,11 @@ describe('filesystem object store', () => {
     const synced = pending.sync();
     assert.equal(pending.contentKey(), sha256(bytesOf('named early')));
     await pending.flushIssued();
-    assert.deepEqual(recorder.calls.map((c) => c.op), ['write', 'syncData'], 'issued after the last write');
+    assert.deepEqual(
+      recorder.calls.filter((c) => c.path === pending.tempPath).map((c) => c.op),
+      ['write', 'syncData'],
+      'issued after the last write',
+    );
     await synced;
     const { key } = await pending.commit();
     assert.equal(key, pending.contentKey());
@@ -303,7 +360,7 @@ describe('filesystem object store', () => {
     assert.ok(later instanceof StorageError || commit instanceof StorageError);
     assert.ok(commit instanceof StorageError, 'an object with a failed write is never committed');
     await pending.discard();
-    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.deepEqual(await objectTempFiles(store, rootDir), []);
     assert.equal(recorder.calls.some((c) => c.op === 'link'), false);
   });
 
@@ -397,7 +454,7 @@ describe('filesystem object store', () => {
     const failure = await committing;
     assert.ok(failure instanceof StorageError && failure.kakutei.code === 'STORAGE_IO', String(failure));
     await pending.discard();
-    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.deepEqual(await objectTempFiles(store, rootDir), []);
     assert.equal(recorder.calls.some((c) => c.op === 'link'), false);
   });
 
@@ -415,7 +472,7 @@ describe('filesystem object store', () => {
     assert.equal(failure.kakutei.code, 'STORAGE_FULL');
     await assert.rejects(pending.commit(), StorageError);
     await pending.discard();
-    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.deepEqual(await objectTempFiles(store, rootDir), []);
   });
 
   it('maps a failed fsync to STORAGE_IO and publishes no object', async () => {
@@ -428,7 +485,7 @@ describe('filesystem object store', () => {
     await assert.rejects(pending.commit(), (e: unknown) => e instanceof StorageError && e.kakutei.code === 'STORAGE_IO');
     await pending.discard();
     assert.equal(await store.stat(sha256(bytesOf('doomed')) as ObjectKey), null);
-    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.deepEqual(await objectTempFiles(store, rootDir), []);
     assert.equal(recorder.calls.some((c) => c.op === 'link'), false);
   });
 
@@ -436,7 +493,7 @@ describe('filesystem object store', () => {
     const rootDir = freshRoot();
     const store = await createFilesystemStore({ rootDir });
     await store.check();
-    assert.deepEqual(await readdir(join(rootDir, 'tmp')), []);
+    assert.deepEqual(await objectTempFiles(store, rootDir), []);
     assert.ok((await store.freeBytes()) > 0);
     const { key } = await put(store, new Uint8Array(0), bytesOf('to delete'));
     await store.delete(key);

@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ObjectKey, ObjectStore, PendingObject, StoreCapabilities } from '../object-store.js';
 import { errnoCodeOf, storageErrorFrom } from '../storage-error.js';
@@ -6,6 +6,7 @@ import { BufferPool } from './buffer-pool.js';
 import { nodeFsOps, type FsOps } from './fs-ops.js';
 import { fanOutDirs, objectDirOf, objectPathOf, storeLayout, TEMP_SUFFIX, newTempPath, type StoreLayout } from './layout.js';
 import { beginPendingFile, type PendingFileContext } from './pending-file.js';
+import { TempFileReserve } from './temp-file-reserve.js';
 
 export interface FilesystemStoreOptions {
   /** Directory holding `tmp/` and `sha256/`; created if missing. */
@@ -21,6 +22,14 @@ export interface FilesystemStoreOptions {
    * true; see pending-file.ts). Off: everything goes through the page cache.
    */
   readonly directWrites?: boolean;
+  /** Temporary files created ahead of the objects that will use them (default 2; see temp-file-reserve.ts). */
+  readonly reservedTempFiles?: number;
+  /**
+   * Remove what a crash left in `tmp/` when opening (default true). False for a process that opens
+   * a running server's store beside it (`kakutei verify`): the files there are that server's
+   * objects being written and its reserve.
+   */
+  readonly removeStaleTempFiles?: boolean;
 }
 
 const FILE_MODE = 0o640;
@@ -33,6 +42,7 @@ const DEFAULT_WRITE_BUFFER_BYTES = 256 * 1024;
 // spend longer on the wire than a flush takes, and gain the most (10 MB CR: +24–32 %).
 const DEFAULT_WRITE_BACK_BYTES = 1024 * 1024;
 const MAX_IDLE_BUFFERS = 8;
+const DEFAULT_RESERVED_TEMP_FILES = 2;
 
 const CAPABILITIES: StoreCapabilities = { rangeReads: true, exclusiveCreate: true, durableCommit: true };
 
@@ -42,7 +52,13 @@ const CAPABILITIES: StoreCapabilities = { rangeReads: true, exclusiveCreate: tru
  * will retry. Note for a later issue (several server processes on shared storage): each process
  * will then need its own `tmp/` subdirectory, or this clean-up would remove a neighbour's writes.
  */
-export async function createFilesystemStore(options: FilesystemStoreOptions): Promise<ObjectStore> {
+/** The filesystem store, which can also say which files in its `tmp/` are kept in reserve. */
+export interface FilesystemObjectStore extends ObjectStore {
+  /** Names of the empty temporary files created ahead for the next objects (removed at close). */
+  reservedTempFileNames(): string[];
+}
+
+export async function createFilesystemStore(options: FilesystemStoreOptions): Promise<FilesystemObjectStore> {
   const ops = options.fsOps ?? nodeFsOps();
   const layout = storeLayout(options.rootDir);
   const knownDirs = new Set<string>();
@@ -54,19 +70,22 @@ export async function createFilesystemStore(options: FilesystemStoreOptions): Pr
     let created = false;
     for (const dir of fanOutDirs(layout)) created = (await makeDirectory(ops, dir, knownDirs)) || created;
     if (created) await ops.fsyncDirectory(layout.objectsDir);
-    await removeStaleTempFiles(ops, layout);
+    if (options.removeStaleTempFiles ?? true) await removeStaleTempFiles(ops, layout);
   } catch (cause) {
     throw storageErrorFrom('open store', cause);
   }
   const buffers = new BufferPool(options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES, MAX_IDLE_BUFFERS, { aligned: options.directWrites ?? true });
+  // Only with buffers that can be aligned (a test's 64-byte buffers cannot).
+  const directWrites = { enabled: buffers.alignsBuffers };
+  const tempFiles = new TempFileReserve({ ops, layout, fileMode: FILE_MODE, directWrites }, options.reservedTempFiles ?? DEFAULT_RESERVED_TEMP_FILES);
   const context: PendingFileContext = {
     ops,
     layout,
     buffers,
     fileMode: FILE_MODE,
     writeBackBytes: options.writeBackBytes ?? DEFAULT_WRITE_BACK_BYTES,
-    // Only with buffers that can be aligned (a test's 64-byte buffers cannot).
-    directWrites: { enabled: buffers.alignsBuffers },
+    directWrites,
+    tempFiles,
     async ensureObjectDirs(key) {
       // Made at open; made again only if an operator removed one while we run.
       await ensureDirectory(ops, objectDirOf(layout, key), knownDirs);
@@ -75,7 +94,7 @@ export async function createFilesystemStore(options: FilesystemStoreOptions): Pr
   return new FilesystemStore(ops, layout, context);
 }
 
-class FilesystemStore implements ObjectStore {
+class FilesystemStore implements FilesystemObjectStore {
   readonly capabilities = CAPABILITIES;
 
   constructor(
@@ -132,8 +151,13 @@ class FilesystemStore implements ObjectStore {
     }
   }
 
-  close(): Promise<void> {
-    return this.ops.release();
+  reservedTempFileNames(): string[] {
+    return this.context.tempFiles.reservedPaths().map((path) => basename(path));
+  }
+
+  async close(): Promise<void> {
+    await this.context.tempFiles.close();
+    await this.ops.release();
   }
 
   /** Creates, syncs and removes a probe file in `tmp/`: proves the store is writable right now. */

@@ -4,8 +4,9 @@ import type { CommittedObject, ObjectKey, PendingObject } from '../object-store.
 import { StorageError, errnoCodeOf, storageErrorFrom } from '../storage-error.js';
 import { kakuteiError } from '../../errors/index.js';
 import type { FsFile, FsOps } from './fs-ops.js';
-import { newTempPath, objectPathOf, type StoreLayout } from './layout.js';
+import { objectPathOf, type StoreLayout } from './layout.js';
 import { DIRECT_IO_ALIGNMENT, type BufferPool } from './buffer-pool.js';
+import type { OpenedTempFile, TempFileReserve } from './temp-file-reserve.js';
 
 export interface PendingFileContext {
   readonly ops: FsOps;
@@ -16,6 +17,8 @@ export interface PendingFileContext {
   readonly writeBackBytes: number;
   /** Whether full buffers are written directly (O_DIRECT); turned off for good once the filesystem refuses. */
   readonly directWrites: { enabled: boolean };
+  /** Where each object's temporary file comes from (created ahead where possible). */
+  readonly tempFiles: TempFileReserve;
   /** Creates the key's fan-out directories if missing (each creation made durable). */
   ensureObjectDirs(key: ObjectKey): Promise<void>;
 }
@@ -52,13 +55,14 @@ type State = 'writing' | 'failed' | 'committed' | 'discarded';
  * reach the device's cache, and the fdatasync in `sync()` flushes it with the file's metadata.
  */
 export function beginPendingFile(context: PendingFileContext, prefix: Uint8Array): Promise<PendingObject> {
-  const tempPath = newTempPath(context.layout);
-  // The file is opened while the caller goes on (the sender's first bytes are usually on their way):
-  // every file operation is queued behind the open, and a failed open fails the first of them.
-  const opening = context.ops.openExclusive(tempPath, context.fileMode).catch((cause: unknown) => {
+  const { tempPath, opening } = context.tempFiles.take();
+  // A file from the reserve is open already; otherwise it is opened while the caller goes on (the
+  // sender's first bytes are usually on their way): every file operation is queued behind the
+  // open, and a failed open fails the first of them.
+  const opened = opening.catch((cause: unknown) => {
     throw storageErrorFrom('create temporary file', cause);
   });
-  const pending = new PendingFile(context, tempPath, opening, prefix.length);
+  const pending = new PendingFile(context, tempPath, opened, prefix.length);
   // The prefix (preamble and file meta group) goes through the buffer too but is not hashed.
   void pending.appendUnhashed(prefix).catch(() => undefined);
   return Promise.resolve(pending);
@@ -97,28 +101,14 @@ class PendingFile implements PendingObject {
   constructor(
     private readonly context: PendingFileContext,
     readonly tempPath: string,
-    opening: Promise<FsFile>,
+    opening: Promise<OpenedTempFile>,
     readonly prefixBytes: number,
   ) {
-    this.queue = opening.then(async (file) => {
+    this.queue = opening.then(({ file, direct }) => {
       this.opened = file;
+      this.direct = direct;
       this.fileOpen = true;
-      this.direct = await this.openDirect(tempPath);
     });
-  }
-
-  /** A second descriptor for direct writes; none when they are off, or when this filesystem refuses them. */
-  private async openDirect(path: string): Promise<FsFile | null> {
-    const { directWrites, ops } = this.context;
-    if (!directWrites.enabled) return null;
-    try {
-      const direct = await ops.openDirect(path);
-      if (direct === null) directWrites.enabled = false;
-      return direct;
-    } catch {
-      // Not a reason to fail the object (the file is open): it is written through the page cache.
-      return null;
-    }
   }
 
   /** The open file; only reached through the queue, which waits for the open. */
@@ -152,6 +142,8 @@ class PendingFile implements PendingObject {
       try {
         const flushing = this.context.ops.syncData(this.file);
         this.settleIssued();
+        // The disk is busy with this object now, the processor much less: the time to create the next files.
+        this.context.tempFiles.replenish();
         await flushing;
         await this.writingBack;
       } catch (cause) {
