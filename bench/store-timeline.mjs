@@ -6,7 +6,7 @@
 //   node bench/store-timeline.mjs [--ct 500] [--data-dir DIR] [--skip 20]
 //
 // --data-dir puts the server's data directory there (e.g. on tmpfs, to see CPU without the disk).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,6 +44,7 @@ try {
     await stopProcess(handle.proc);
   }
   console.log(`${files.length} objects in ${seconds.toFixed(2)} s (${(files.length / seconds).toFixed(1)} images/s, timed run)`);
+  if (process.env.KAKUTEI_BENCH_KEEP_TIMELINE) writeFileSync(process.env.KAKUTEI_BENCH_KEEP_TIMELINE, readFileSync(timeline));
   report(JSON.parse(readFileSync(timeline, 'utf8')), Number(values.skip));
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -53,8 +53,12 @@ syncBuiltinESMExports();
 
 const originalEmit = net.Socket.prototype.emit;
 net.Socket.prototype.emit = function emit(name, ...args) {
-  if (name === 'data' && this.remotePort !== undefined) events.push(['data', 'socket', now(), now()]);
-  return originalEmit.call(this, name, ...args);
+  if (name !== 'data' || this.remotePort === undefined) return originalEmit.call(this, name, ...args);
+  // [event, kind, arrival, end of its synchronous handling, bytes]
+  const arrived = now();
+  const result = originalEmit.call(this, name, ...args);
+  events.push(['data', 'socket', arrived, now(), args[0]?.length ?? 0]);
+  return result;
 };
 const originalWrite = net.Socket.prototype.write;
 net.Socket.prototype.write = function write(chunk, ...rest) {
