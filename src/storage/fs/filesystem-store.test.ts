@@ -151,7 +151,7 @@ describe('filesystem object store', () => {
     }
   });
 
-  it('creates the next temporary files while an object is flushed; the next object takes one already open', async () => {
+  it('creates the next temporary files while an object arrives; the next object takes one already open', async () => {
     const recorder = recordingFsOps(nodeFsOps());
     const rootDir = freshRoot();
     const store = await createFilesystemStore({ rootDir, fsOps: recorder.ops });
@@ -160,7 +160,7 @@ describe('filesystem object store', () => {
     await first.commit();
     const created = recorder.calls.filter((c) => c.op === 'openExclusive').map((c) => c.path);
     assert.equal(created.length, 3, 'its own file, then two in reserve');
-    assert.ok(recorder.calls.findIndex((c) => c.op === 'openExclusive' && c.path === created[1]) > recorder.calls.findIndex((c) => c.op === 'syncData'), 'made once the flush was issued');
+    assert.ok(recorder.calls.findIndex((c) => c.op === 'openExclusive' && c.path === created[1]) < recorder.calls.findIndex((c) => c.op === 'syncData'), 'made before the flush');
     const opensBefore = created.length;
     const second = await store.beginPut(bytesOf('P'));
     assert.ok(created.includes(second.tempPath), 'taken from the reserve');
@@ -178,8 +178,9 @@ describe('filesystem object store', () => {
     const recorder = recordingFsOps(nodeFsOps());
     const store = await createFilesystemStore({ rootDir: freshRoot(), fsOps: recorder.ops });
     const first = await store.beginPut();
-    await first.write(bytesOf('first'));
     recorder.failNext('openExclusive', 'EMFILE'); // the first file made for the reserve
+    await first.write(bytesOf('first'));
+    await new Promise((resolve) => setImmediate(resolve)); // the reserve is made
     await first.commit();
     for (const text of ['second', 'third', 'fourth']) {
       const pending = await store.beginPut();

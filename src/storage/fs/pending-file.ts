@@ -142,8 +142,6 @@ class PendingFile implements PendingObject {
       try {
         const flushing = this.context.ops.syncData(this.file);
         this.settleIssued();
-        // The disk is busy with this object now, the processor much less: the time to create the next files.
-        this.context.tempFiles.replenish();
         await flushing;
         await this.writingBack;
       } catch (cause) {
