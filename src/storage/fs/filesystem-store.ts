@@ -82,7 +82,6 @@ export async function createFilesystemStore(options: FilesystemStoreOptions): Pr
     ops,
     layout,
     buffers,
-    fileMode: FILE_MODE,
     writeBackBytes: options.writeBackBytes ?? DEFAULT_WRITE_BACK_BYTES,
     directWrites,
     tempFiles,

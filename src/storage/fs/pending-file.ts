@@ -12,7 +12,6 @@ export interface PendingFileContext {
   readonly ops: FsOps;
   readonly layout: StoreLayout;
   readonly buffers: BufferPool;
-  readonly fileMode: number;
   /** Once this many bytes have reached the file through the page cache since the last flush, a write-back flush starts. */
   readonly writeBackBytes: number;
   /** Whether full buffers are written directly (O_DIRECT); turned off for good once the filesystem refuses. */
