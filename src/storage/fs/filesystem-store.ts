@@ -46,17 +46,19 @@ const DEFAULT_RESERVED_TEMP_FILES = 2;
 
 const CAPABILITIES: StoreCapabilities = { rangeReads: true, exclusiveCreate: true, durableCommit: true };
 
-/**
- * The object store on a local (or shared POSIX) filesystem. Opening it creates the layout and
- * removes whatever a crash left in `tmp/`: those objects were never acknowledged, so their senders
- * will retry. Note for a later issue (several server processes on shared storage): each process
- * will then need its own `tmp/` subdirectory, or this clean-up would remove a neighbour's writes.
- */
 /** The filesystem store, which can also say which files in its `tmp/` are kept in reserve. */
 export interface FilesystemObjectStore extends ObjectStore {
   /** Names of the empty temporary files created ahead for the next objects (removed at close). */
   reservedTempFileNames(): string[];
 }
+
+/**
+ * The object store on a local (or shared POSIX) filesystem. Opening it creates the layout and
+ * (unless `removeStaleTempFiles` is false) removes whatever a crash left in `tmp/`: those objects
+ * were never acknowledged, so their senders will retry. Note for a later issue (several server
+ * processes on shared storage): each process will then need its own `tmp/` subdirectory, or this
+ * clean-up would remove a neighbour's writes.
+ */
 
 export async function createFilesystemStore(options: FilesystemStoreOptions): Promise<FilesystemObjectStore> {
   const ops = options.fsOps ?? nodeFsOps();

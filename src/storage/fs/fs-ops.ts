@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { constants as fsConstants, createReadStream } from 'node:fs';
 import { mkdir, readdir, stat, statfs } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { errnoCodeOf } from '../storage-error.js';
 
 /** An open file, known to the store only by the path it was opened with (for recording and errors). */
 export interface FsFile {
@@ -94,7 +95,7 @@ export function nodeFsOps(): FsOps {
       try {
         return new NodeFile(path, await call<number>((done) => fs.open(path, flags, done)));
       } catch (cause) {
-        if ((cause as NodeJS.ErrnoException).code === 'EINVAL') return null;
+        if (errnoCodeOf(cause) === 'EINVAL') return null;
         throw cause;
       }
     },

@@ -100,7 +100,7 @@ export class TempFileReserve {
 }
 
 /** Creates a temporary file exclusively and opens it a second time for direct writes where allowed. */
-export function openTempFile(settings: TempFileSettings): TempFile {
+function openTempFile(settings: TempFileSettings): TempFile {
   const tempPath = newTempPath(settings.layout);
   const opening = settings.ops.openExclusive(tempPath, settings.fileMode).then(async (file) => ({ file, direct: await openDirect(settings, tempPath) }));
   opening.catch(() => undefined); // handled by whoever takes it
