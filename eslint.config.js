@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // Command-line programs talk to a person on stdout/stderr.
-    files: ['src/cli/**/*.ts'],
+    files: ['src/cli/**/*.ts', 'src/cli/**/*.cts'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -3,7 +3,7 @@
 // system time from /proc, per object, batch by batch into one server), and with --profile the
 // event loop's functions from a V8 CPU profile of the last batch. Not a test; after `npm run build`:
 //
-//   node bench/cpu-profile.mjs [--ct 500] [--batches 3] [--profile] [--top 30]
+//   node bench/cpu-profile.mjs [--ct 500] [--batches 3] [--associations 1] [--profile] [--top 30]
 //
 // Several batches show the fresh process warming up (V8 compiles its hot paths meanwhile); the
 // profile covers the last one. On a two-core machine the profile's times include waits for a core:
@@ -22,6 +22,7 @@ const { values } = parseArgs({
   options: {
     ct: { type: 'string', default: '500' },
     batches: { type: 'string', default: '3' },
+    associations: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '30' },
   },
@@ -33,6 +34,7 @@ if (which('storescu') === null) {
 const { makeCtSeries } = await import(resolve(HERE, '..', 'dist', 'testing', 'fixtures', 'index.js'));
 const count = Math.max(Number(values.ct), 20);
 const batches = Math.min(Math.max(Number(values.batches), 1), 10);
+const associations = Math.min(Math.max(Number(values.associations), 1), 16);
 const work = mkdtempSync(join(tmpdir(), 'kakutei-cpu-'));
 try {
   const sets = [];
@@ -46,7 +48,7 @@ try {
   try {
     for (const [b, files] of sets.entries()) {
       const before = threadTimes(pid);
-      const seconds = await sendFiles(handle.port, handle.ae, files, 1);
+      const seconds = await sendFiles(handle.port, handle.ae, files, associations);
       report(`batch ${b + 1}: ${(files.length / seconds).toFixed(1)} images/s`, pid, before, threadTimes(pid), files.length);
     }
   } finally {

@@ -14,7 +14,7 @@ import { freePort, LOOPBACK, logTail, startProcess, stopProcess } from './lib.mj
 import { queriesFor } from './query-data.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const KAKUTEI_CLI = resolve(HERE, '..', 'dist', 'cli', 'kakutei.js');
+export const KAKUTEI_CLI = resolve(HERE, '..', 'dist', 'cli', 'kakutei.cjs');
 const PASSWORD = 'Initial-passphrase-4821';
 const NEW_PASSWORD = 'Changed-passphrase-9377';
 

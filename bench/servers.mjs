@@ -67,7 +67,9 @@ export const SERVERS = {
 
 /** Kakutei from the build in `dist` (a directory relative to the checkout), or unavailable without one. */
 function kakuteiServer(label, dist) {
-  const cli = dist === null ? null : resolve(HERE, '..', dist, 'cli', 'kakutei.js');
+  // kakutei.js: the entry of builds before the CommonJS one (a base build of an older commit).
+  const entry = (name) => resolve(HERE, '..', dist, 'cli', name);
+  const cli = dist === null ? null : existsSync(entry('kakutei.cjs')) ? entry('kakutei.cjs') : entry('kakutei.js');
   return {
     label,
     /** Why it cannot run here, or null. */

@@ -3,7 +3,12 @@
 // association with storescu while timeline-preload.mjs records the file operations and socket
 // events, then prints per-step averages and medians. Not a test; after `npm run build`:
 //
-//   node bench/store-timeline.mjs [--ct 500] [--data-dir DIR] [--skip 20]
+//   node bench/store-timeline.mjs [--ct 500] [--data-dir DIR] [--skip 20] [--associations 1]
+//
+// With several associations the steps of one object cannot be told apart from the others' in the
+// file operations: it prints, per association, the time to receive an object, from its last data
+// to its response and the sender's turn-around, and over all the flushes their durations and how
+// many objects shared a WAL flush (one commit).
 //
 // --data-dir puts the server's data directory there (e.g. on tmpfs, to see CPU without the disk).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +26,7 @@ const { values } = parseArgs({
     ct: { type: 'string', default: '500' },
     'data-dir': { type: 'string' },
     skip: { type: 'string', default: '20' },
+    associations: { type: 'string', default: '1' },
   },
 });
 if (which('storescu') === null) {
@@ -28,6 +34,7 @@ if (which('storescu') === null) {
   process.exit(2);
 }
 const { makeCtSeries } = await import(resolve(HERE, '..', 'dist', 'testing', 'fixtures', 'index.js'));
+const associations = Math.min(Math.max(Number(values.associations), 1), 16);
 const work = mkdtempSync(join(tmpdir(), 'kakutei-timeline-'));
 try {
   const files = await makeCtSeries(join(work, 'in'), Math.max(Number(values.ct), 40), { rows: 512, cols: 512 });
@@ -39,13 +46,15 @@ try {
   const handle = await SERVERS.kakutei.start(runDir);
   let seconds;
   try {
-    seconds = await sendFiles(handle.port, handle.ae, files, 1);
+    seconds = await sendFiles(handle.port, handle.ae, files, associations);
   } finally {
     await stopProcess(handle.proc);
   }
   console.log(`${files.length} objects in ${seconds.toFixed(2)} s (${(files.length / seconds).toFixed(1)} images/s, timed run)`);
   if (process.env.KAKUTEI_BENCH_KEEP_TIMELINE) writeFileSync(process.env.KAKUTEI_BENCH_KEEP_TIMELINE, readFileSync(timeline));
-  report(JSON.parse(readFileSync(timeline, 'utf8')), Number(values.skip));
+  const events = JSON.parse(readFileSync(timeline, 'utf8'));
+  if (associations === 1) report(events, Number(values.skip));
+  else reportConcurrent(events, Number(values.skip));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -102,4 +111,48 @@ function report(events, skip) {
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'step (ms)'.padEnd(width)}  average   median  objects`);
   for (const [step, average, med, n] of rows) console.log(`${step.padEnd(width)}  ${average.padStart(7)}  ${med.padStart(7)}  ${n.padStart(7)}`);
+}
+
+/** Several associations: per association its phases; over all, the flushes and the objects per commit. */
+function reportConcurrent(events, skip) {
+  const steps = new Map();
+  const add = (step, ms) => {
+    if (Number.isFinite(ms)) steps.set(step, [...(steps.get(step) ?? []), ms]);
+  };
+  const ports = [...new Set(events.filter((e) => e[0] === 'data').map((e) => e[5]))];
+  for (const port of ports) {
+    const own = events.filter((e) => e[5] === port);
+    let current = [];
+    let previousResponse = null;
+    let seen = 0;
+    for (const event of own) {
+      if (event[0] === 'data') current.push(event);
+      else if (event[0] === 'response') {
+        if (current.length > 0 && seen++ >= skip / ports.length) {
+          const first = current[0][2];
+          const last = current[current.length - 1][2];
+          if (previousResponse !== null) add('storescu: response → its next data', first - previousResponse);
+          add('receiving: first → last data', last - first);
+          add('last data → response', event[2] - last);
+        }
+        previousResponse = event[2];
+        current = [];
+      }
+    }
+  }
+  const durations = (name, kind) => events.filter((e) => e[0] === name && e[1] === kind).map((e) => e[3] - e[2]);
+  for (const [step, values] of [
+    ['temp file write (each)', durations('write', 'temp')],
+    ['file fdatasync', durations('fdatasync', 'temp')],
+    ['link', durations('link', 'object')],
+    ['directory fsync', durations('fsync', 'dir')],
+    ['WAL fdatasync', durations('fdatasync', 'wal')],
+  ]) for (const v of values) add(step, v);
+  const responses = events.filter((e) => e[0] === 'response').length;
+  const walFlushes = events.filter((e) => e[0] === 'fdatasync' && e[1] === 'wal').length;
+  const rows = [...steps].map(([step, values]) => [step, (values.reduce((a, b) => a + b, 0) / values.length).toFixed(3), median(values).toFixed(3), String(values.length)]);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`${'step (ms)'.padEnd(width)}  average   median    count`);
+  for (const [step, average, med, n] of rows) console.log(`${step.padEnd(width)}  ${average.padStart(7)}  ${med.padStart(7)}  ${n.padStart(7)}`);
+  console.log(`${responses} responses, ${walFlushes} WAL flushes: ${(responses / Math.max(walFlushes, 1)).toFixed(2)} objects per commit`);
 }

@@ -113,11 +113,28 @@ try {
   if (!values.keep) rmSync(work, { recursive: true, force: true });
 }
 
+/**
+ * Starts the server on fresh storage. Its ports were free a moment before it binds them: another
+ * process (a sender's connection) may take one meanwhile, so EADDRINUSE is retried on new ports.
+ */
+async function startFresh(server, dir) {
+  for (let attempt = 1; ; attempt++) {
+    const fresh = join(dir, `start-${attempt}`);
+    mkdirSync(fresh, { recursive: true });
+    try {
+      return await server.start(fresh);
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(error.message)) throw error;
+      log(`bench: ${server.label}: a port was taken before it could bind (${attempt}); again on others`);
+    }
+  }
+}
+
 async function runOnce(key, server, scenario, round, into) {
   // A fresh server and fresh, empty storage for every run: nothing cached, nothing to skip.
   const dir = join(work, 'run', key, scenario.key, String(round));
   mkdirSync(dir, { recursive: true });
-  const handle = await server.start(dir);
+  const handle = await startFresh(server, dir);
   try {
     if (warmup.length > 0) await sendFiles(handle.port, handle.ae, warmup, 1);
     const before = cpuMilliseconds(handle.proc.child.pid);

@@ -54,16 +54,16 @@ syncBuiltinESMExports();
 const originalEmit = net.Socket.prototype.emit;
 net.Socket.prototype.emit = function emit(name, ...args) {
   if (name !== 'data' || this.remotePort === undefined) return originalEmit.call(this, name, ...args);
-  // [event, kind, arrival, end of its synchronous handling, bytes]
+  // [event, kind, arrival, end of its synchronous handling, bytes, peer port]
   const arrived = now();
   const result = originalEmit.call(this, name, ...args);
-  events.push(['data', 'socket', arrived, now(), args[0]?.length ?? 0]);
+  events.push(['data', 'socket', arrived, now(), args[0]?.length ?? 0, this.remotePort]);
   return result;
 };
 const originalWrite = net.Socket.prototype.write;
 net.Socket.prototype.write = function write(chunk, ...rest) {
   // A DIMSE response: a short P-DATA-TF PDU (type 0x04).
-  if (this.remotePort !== undefined && chunk instanceof Uint8Array && chunk[0] === 4 && chunk.length < 512) events.push(['response', 'socket', now(), now()]);
+  if (this.remotePort !== undefined && chunk instanceof Uint8Array && chunk[0] === 4 && chunk.length < 512) events.push(['response', 'socket', now(), now(), 0, this.remotePort]);
   return originalWrite.call(this, chunk, ...rest);
 };
 

@@ -14,7 +14,7 @@ function newest(dir) {
   return latest;
 }
 
-const entry = 'dist/cli/kakutei.js';
+const entry = 'dist/cli/kakutei.cjs';
 if (!existsSync(entry) || statSync(entry).mtimeMs < newest('src')) {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 }

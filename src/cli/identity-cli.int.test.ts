@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { openDatabase } from '../index/index.js';
 import { silentIndexLogger } from '../index/testing/test-databases.js';
 
-const KAKUTEI = fileURLToPath(new URL('./kakutei.js', import.meta.url));
+const KAKUTEI = fileURLToPath(new URL('./kakutei.cjs', import.meta.url));
 
 function run(args: readonly string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

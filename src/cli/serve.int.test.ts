@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { startKakuteiProcess } from '../testing/server-process.js';
 
-const CLI = fileURLToPath(new URL('./kakutei.js', import.meta.url));
+const CLI = fileURLToPath(new URL('./kakutei.cjs', import.meta.url));
 
 function kakutei(...args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, KAKUTEI_CONFIG: '' } });
@@ -20,6 +21,23 @@ describe('kakutei command line', () => {
     const serve = kakutei('serve', '--help');
     assert.equal(serve.status, 0);
     for (const flag of ['--data', '--config', '--http-port', '--dicom-port', '--ae-title']) assert.ok(serve.stdout.includes(flag), flag);
+  });
+
+  // libuv reads its pool size once, when the pool starts; an ES module entry would set it too late.
+  // Two threads besides the pool are the least a Node process has (its main thread and V8's).
+  it('runs the server on a thread pool of 16 threads unless UV_THREADPOOL_SIZE says otherwise', { skip: existsSync('/proc/self/task') ? false : 'needs /proc (Linux) to count threads' }, async () => {
+    for (const [env, expected] of [['', 16], ['24', 24]] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'kakutei-cli-'));
+      const server = await startKakuteiProcess({ dataDir: join(dir, 'data'), env: { UV_THREADPOOL_SIZE: env } });
+      try {
+        const threads = readdirSync(`/proc/${server.child.pid}/task`).length;
+        assert.ok(threads >= expected + 2, `UV_THREADPOOL_SIZE=${JSON.stringify(env)}: ${threads} threads, expected a pool of ${expected}`);
+        assert.ok(threads < expected + 16, `UV_THREADPOOL_SIZE=${JSON.stringify(env)}: ${threads} threads, more than a pool of ${expected} explains`);
+      } finally {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 
   it('exits 2 on wrong usage, saying what is wrong', () => {

@@ -19,7 +19,7 @@ import { DEFAULT_TEST_LIMITS, TEST_IMPLEMENTATION, dimseRequest, sendObject } fr
 import { silentLogger } from '../log/index.js';
 import { createFilesystemStore } from '../storage/index.js';
 
-const CLI = fileURLToPath(new URL('./kakutei.js', import.meta.url));
+const CLI = fileURLToPath(new URL('./kakutei.cjs', import.meta.url));
 const quiet = { info: () => undefined, error: () => undefined };
 
 interface Run {

@@ -129,7 +129,7 @@ for (const { dialect, skip } of dialects) describe(`C-ECHO and C-STORE with DCMT
     } finally {
       await close();
     }
-    const verify = spawnSync(process.execPath, [fileURLToPath(new URL('../cli/kakutei.js', import.meta.url)), 'verify', '--data', join(work, 'data')], {
+    const verify = spawnSync(process.execPath, [fileURLToPath(new URL('../cli/kakutei.cjs', import.meta.url)), 'verify', '--data', join(work, 'data')], {
       encoding: 'utf8',
       env: { ...process.env, ...(database === null ? {} : { KAKUTEI_DATABASE_URL: database.url }) },
     });

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../cli/kakutei.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/kakutei.cjs', import.meta.url));
 
 export interface KakuteiProcess {
   readonly child: ChildProcess;

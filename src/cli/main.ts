@@ -1,15 +1,9 @@
-#!/usr/bin/env node
+// The commands; `kakutei.cts` is the executable that loads this module.
 import { runPeer } from './peer.js';
 import { runServe } from './serve.js';
 import { runUser } from './user.js';
 import { runVerify } from './verify.js';
 import { EXIT_USAGE, usageError } from './usage.js';
-
-// libuv's thread pool (default 4 threads) runs every fsync, and an fsync holds its thread for the
-// disk's whole flush: with several associations storing at once, four threads in fsync would queue
-// every other file operation behind them. The pool starts on first use, after module evaluation,
-// so setting the size here (before main runs) takes effect.
-process.env['UV_THREADPOOL_SIZE'] ??= '16';
 
 const HELP = `kakutei — image inspection (検像) and record finalization (確定) server
 
