@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { readFileMeta } from '../dicom/part10/index.js';
 import { createInstanceIndex, openDatabase } from '../index/index.js';
 import { silentLogger } from '../log/index.js';
-import { acknowledgedFiles, storescu } from '../testing/dcmtk.js';
+import { acknowledgedFiles, run, storescu } from '../testing/dcmtk.js';
 import { makeCtSeries } from '../testing/fixtures/index.js';
 import { startKakuteiProcess } from '../testing/server-process.js';
 import { readStraceLog } from '../testing/strace-log.js';
@@ -125,6 +125,61 @@ describe('durability of acknowledged objects', () => {
         assert.ok(response > commit, `object ${n}: the response is sent only after the commit`);
         previousResponse = response;
       });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  // With several senders the index commits records in groups, each COMMIT waiting for the objects
+  // its rows name: the same order must hold per object when their steps interleave.
+  it('keeps that order per object with four associations storing at once (strace)', async (t) => {
+    if (!requireTools(t, 'storescu', 'dump2dcm', 'strace')) return;
+    const work = mkdtempSync(join(tmpdir(), 'kakutei-strace4-'));
+    try {
+      const files = await makeCtSeries(join(work, 'ct'), 24, { rows: 64, cols: 64 });
+      const dataDir = join(work, 'data');
+      const traceFile = join(work, 'trace.txt');
+      const server = await startKakuteiProcess({
+        dataDir,
+        // -s 512: a C-STORE response's bytes, with the SOP Instance UID it answers for.
+        wrapper: ['strace', '-f', '-y', '-qq', '-s', '512', '-e', 'trace=fsync,fdatasync,link,linkat,write,writev,pwrite64', '-o', traceFile],
+        startTimeoutMs: 60_000,
+      });
+      const senders = [0, 1, 2, 3].map((n) => files.filter((_, i) => i % 4 === n));
+      // Nagle off, as a modality's stack would: otherwise each answer waits for a delayed ACK and
+      // the senders seldom overlap.
+      const results = await Promise.all(senders.map((part) => run('storescu', ['-v', '-aec', 'KAKUTEI', '127.0.0.1', String(server.dicomPort), ...part], { env: DCMTK_ENV })));
+      await server.stop();
+      for (const result of results) assert.equal(result.code, 0, result.stdout + result.stderr);
+
+      const calls = readStraceLog(traceFile);
+      const isFlush = (name: string): boolean => /^f(data)?sync$/.test(name);
+      const first = (from: number, predicate: (call: (typeof calls)[number]) => boolean): number => calls.findIndex((call, i) => i > from && predicate(call));
+      const commits = new Set<number>();
+      for (const file of files) {
+        const { sha256, sopInstanceUid } = datasetSha256(file);
+        const final = join(dataDir, 'objects', 'sha256', sha256.slice(0, 2), sha256);
+        const linkAt = calls.findIndex((call) => /^link(at)?$/.test(call.name) && call.args.includes(`"${final}"`));
+        assert.ok(linkAt >= 0, `${sopInstanceUid}: linked under its content key`);
+        const temp = /"([^"]+\/tmp\/[^"]+)"/.exec(calls[linkAt]!.args)?.[1];
+        assert.ok(temp, calls[linkAt]!.args);
+        let lastWrite = -1;
+        calls.forEach((call, i) => {
+          if (i < linkAt && /^(write|writev|pwrite64)$/.test(call.name) && call.args.includes(`<${temp}>`)) lastWrite = i;
+        });
+        const fileSync = first(lastWrite, (call) => isFlush(call.name) && call.args.includes(`<${temp}>`));
+        const dirSync = first(linkAt, (call) => isFlush(call.name) && call.args.includes(`<${dirname(final)}>`));
+        const walSync = first(dirSync, (call) => isFlush(call.name) && /kakutei\.sqlite-wal>/.test(call.args));
+        const response = calls.findIndex((call) => /^(write|writev)$/.test(call.name) && /<(TCP[^>]*|socket:\[\d+\])>/.test(call.args) && /"\\4\\0/.test(call.args) && call.args.includes(sopInstanceUid));
+        assert.ok(lastWrite >= 0, `${sopInstanceUid}: its bytes are written to a temporary file`);
+        assert.ok(fileSync > lastWrite && fileSync < linkAt, `${sopInstanceUid}: the temporary file is flushed after its last write, before the link`);
+        assert.ok(dirSync > linkAt, `${sopInstanceUid}: the directory is flushed after the link`);
+        assert.ok(walSync > dirSync, `${sopInstanceUid}: a WAL flush (the index commit) follows the directory flush`);
+        assert.ok(response > walSync, `${sopInstanceUid}: answered only after that commit`);
+        commits.add(walSync);
+      }
+      // What this test is for: commits shared by objects of different associations (most runs).
+      t.diagnostic(`${files.length} objects answered after ${commits.size} distinct WAL flushes`);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
