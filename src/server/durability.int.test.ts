@@ -22,57 +22,63 @@ function datasetSha256(path: string): { sha256: string; sopInstanceUid: string }
 }
 
 describe('durability of acknowledged objects', () => {
-  it('keeps every object storescu saw acknowledged across kill -9 and restart', async (t) => {
-    if (!requireTools(t, 'storescu', 'dump2dcm')) return;
-    const work = mkdtempSync(join(tmpdir(), 'kakutei-crash-'));
-    try {
-      const files = await makeCtSeries(join(work, 'ct'), 500, { rows: 256, cols: 256 });
-      const dataDir = join(work, 'data');
-      const server = await startKakuteiProcess({ dataDir });
-      let output = '';
-      const sender = spawn('storescu', ['-v', '-aec', 'KAKUTEI', '127.0.0.1', String(server.dicomPort), ...files], { env: DCMTK_ENV });
-      const senderDone = new Promise<void>((resolve) => sender.on('close', () => resolve()));
-      const killed = new Promise<void>((resolve) => {
-        const watch = (chunk: Buffer): void => {
-          output += chunk.toString('latin1');
-          // Kill the server in the middle of the run, once a good share has been acknowledged.
-          if ((output.match(/Received Store Response \(Success\)/g) ?? []).length >= 120) {
-            sender.stdout.off('data', watch);
-            sender.stderr.off('data', watch);
-            void server.kill().then(resolve);
-          }
-        };
-        sender.stdout.on('data', watch);
-        sender.stderr.on('data', watch);
-      });
-      await Promise.race([killed, senderDone]);
-      sender.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
-      sender.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
-      await senderDone;
-      const acknowledged = acknowledgedFiles(output);
-      assert.ok(acknowledged.length >= 120 && acknowledged.length < 500, `killed mid-run (${acknowledged.length} acknowledged)`);
-
-      // Restart on the same data: start-up recovery must not lose or alter anything.
-      const restarted = await startKakuteiProcess({ dataDir });
-      await restarted.stop();
-      const database = await openDatabase(join(dataDir, 'kakutei.sqlite'), silentLogger());
+  // Four associations: the index then commits records of several senders together.
+  for (const associations of [1, 4]) {
+    it(`keeps every object storescu saw acknowledged across kill -9 and restart (${associations === 1 ? 'one association' : `${associations} associations at once`})`, async (t) => {
+      if (!requireTools(t, 'storescu', 'dump2dcm')) return;
+      const work = mkdtempSync(join(tmpdir(), 'kakutei-crash-'));
       try {
-        const index = createInstanceIndex(database);
-        for (const file of acknowledged) {
-          const expected = datasetSha256(file);
-          const row = await index.getInstanceBySopInstanceUid(expected.sopInstanceUid);
-          assert.ok(row, `acknowledged ${file} is indexed`);
-          assert.equal(row.sha256, expected.sha256);
-          const stored = join(dataDir, 'objects', 'sha256', expected.sha256.slice(0, 2), expected.sha256);
-          assert.equal(datasetSha256(stored).sha256, expected.sha256, `stored bytes of ${file} match`);
+        const files = await makeCtSeries(join(work, 'ct'), 500, { rows: 256, cols: 256 });
+        const dataDir = join(work, 'data');
+        const server = await startKakuteiProcess({ dataDir });
+        const parts = Array.from({ length: associations }, (_, n) => files.filter((_, i) => i % associations === n));
+        // Each sender's output apart: acknowledgedFiles reads one storescu's log.
+        const outputs = parts.map(() => '');
+        const senders = parts.map((part) => spawn('storescu', ['-v', '-aec', 'KAKUTEI', '127.0.0.1', String(server.dicomPort), ...part], { env: DCMTK_ENV }));
+        const sendersDone = Promise.all(senders.map((sender) => new Promise<void>((resolve) => sender.on('close', () => resolve()))));
+        let killing = false;
+        const killed = new Promise<void>((resolve) => {
+          senders.forEach((sender, n) => {
+            const collect = (chunk: Buffer): void => {
+              outputs[n] += chunk.toString('latin1');
+              const successes = outputs.reduce((sum, output) => sum + (output.match(/Received Store Response \(Success\)/g) ?? []).length, 0);
+              // Kill the server in the middle of the run, once a good share has been acknowledged.
+              if (!killing && successes >= 120) {
+                killing = true;
+                void server.kill().then(resolve);
+              }
+            };
+            sender.stdout.on('data', collect);
+            sender.stderr.on('data', collect);
+          });
+        });
+        await Promise.race([killed, sendersDone]);
+        await sendersDone;
+        const acknowledged = outputs.flatMap((output) => acknowledgedFiles(output));
+        assert.ok(acknowledged.length >= 120 && acknowledged.length < 500, `killed mid-run (${acknowledged.length} acknowledged)`);
+
+        // Restart on the same data: start-up recovery must not lose or alter anything.
+        const restarted = await startKakuteiProcess({ dataDir });
+        await restarted.stop();
+        const database = await openDatabase(join(dataDir, 'kakutei.sqlite'), silentLogger());
+        try {
+          const index = createInstanceIndex(database);
+          for (const file of acknowledged) {
+            const expected = datasetSha256(file);
+            const row = await index.getInstanceBySopInstanceUid(expected.sopInstanceUid);
+            assert.ok(row, `acknowledged ${file} is indexed`);
+            assert.equal(row.sha256, expected.sha256);
+            const stored = join(dataDir, 'objects', 'sha256', expected.sha256.slice(0, 2), expected.sha256);
+            assert.equal(datasetSha256(stored).sha256, expected.sha256, `stored bytes of ${file} match`);
+          }
+        } finally {
+          await database.close();
         }
       } finally {
-        await database.close();
+        rmSync(work, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-  });
+    });
+  }
 
   it('orders file fsync → link → directory fsync → index commit → response, per object (strace)', async (t) => {
     if (!requireTools(t, 'storescu', 'dump2dcm', 'strace')) return;
