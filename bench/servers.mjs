@@ -1,5 +1,7 @@
 // The servers under test. Each `start` gets a fresh storage directory and free ports, waits until
-// C-ECHO succeeds, and returns a handle with the process, its port and AE title.
+// C-ECHO succeeds, and returns a handle with the process, its port and AE title. `wrapper` (e.g.
+// `['strace', '-f', …]`) runs the server under another command; the handle's process is then the
+// wrapper's.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +19,12 @@ export const SERVERS = {
   storescp: {
     label: 'storescp',
     unavailable: (isolated) => (which('storescp') === null ? 'storescp not on PATH' : isolated ? null : 'storescp binds every interface; needs a private network namespace (unshare, root)'),
-    async start(dir) {
+    async start(dir, { wrapper = [] } = {}) {
       const port = await freePort();
       const out = join(dir, 'received');
       mkdirSync(out, { recursive: true });
       // One process (no --fork), all transfer syntaxes (+xa); storescp accepts every storage SOP class by default.
-      const proc = startProcess('storescp', ['+xa', '-aet', 'STORESCP', '-od', out, String(port)], join(dir, 'storescp.log'), DCMTK_ENV);
+      const proc = startWrapped(wrapper, 'storescp', ['+xa', '-aet', 'STORESCP', '-od', out, String(port)], join(dir, 'storescp.log'), DCMTK_ENV);
       await waitForEcho(port, 'STORESCP', proc);
       return { proc, port, ae: 'STORESCP', stored: async () => countFiles(out) };
     },
@@ -30,7 +32,7 @@ export const SERVERS = {
   orthanc: {
     label: 'Orthanc',
     unavailable: (isolated) => (!hasExecutable(ORTHANC) ? `${ORTHANC} missing` : isolated ? null : 'Orthanc binds every interface; needs a private network namespace (unshare, root)'),
-    async start(dir) {
+    async start(dir, { wrapper = [] } = {}) {
       const dicomPort = await freePort();
       const httpPort = await freePort();
       const config = {
@@ -53,7 +55,7 @@ export const SERVERS = {
       };
       const path = join(dir, 'orthanc.json');
       writeFileSync(path, JSON.stringify(config, null, 2));
-      const proc = startProcess(ORTHANC, [path], join(dir, 'orthanc.log'), DCMTK_ENV);
+      const proc = startWrapped(wrapper, ORTHANC, [path], join(dir, 'orthanc.log'), DCMTK_ENV);
       await waitForEcho(dicomPort, 'ORTHANC', proc);
       const stored = async () => {
         const response = await fetch(`http://${LOOPBACK}:${httpPort}/statistics`);
@@ -64,6 +66,10 @@ export const SERVERS = {
   },
 };
 
+/** `command` started under `wrapper` (none: as it is). */
+function startWrapped(wrapper, command, args, logPath, env) {
+  return wrapper.length === 0 ? startProcess(command, args, logPath, env) : startProcess(wrapper[0], [...wrapper.slice(1), command, ...args], logPath, env);
+}
 
 /** Kakutei from the build in `dist` (a directory relative to the checkout), or unavailable without one. */
 function kakuteiServer(label, dist) {
@@ -75,7 +81,7 @@ function kakuteiServer(label, dist) {
     /** Why it cannot run here, or null. */
     // Kakutei is told to bind to loopback, so it may run with or without a private namespace.
     unavailable: () => (cli === null ? 'KAKUTEI_BENCH_BASE_DIST not set' : existsSync(cli) ? null : `${cli} missing (run npm run build)`),
-    async start(dir) {
+    async start(dir, { wrapper = [] } = {}) {
       const dicomPort = await freePort();
       const httpPort = await freePort();
       const data = join(dir, 'data');
@@ -84,7 +90,7 @@ function kakuteiServer(label, dist) {
       writeFileSync(config, JSON.stringify({ http: { host: LOOPBACK }, dicom: { host: LOOPBACK } }));
       // KAKUTEI_BENCH_NODE_FLAGS: flags for Node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses).
       const nodeFlags = (process.env.KAKUTEI_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
-      const proc = startProcess(process.execPath, [...nodeFlags, cli, 'serve', '--config', config, '--data', data, '--dicom-port', String(dicomPort), '--http-port', String(httpPort), '--ae-title', 'KAKUTEI'], join(dir, 'kakutei.log'), process.env);
+      const proc = startWrapped(wrapper, process.execPath, [...nodeFlags, cli, 'serve', '--config', config, '--data', data, '--dicom-port', String(dicomPort), '--http-port', String(httpPort), '--ae-title', 'KAKUTEI'], join(dir, 'kakutei.log'), process.env);
       await waitForEcho(dicomPort, 'KAKUTEI', proc);
       // Objects are stored by content hash (one file each); unknown layout → no check.
       const objects = join(data, 'objects', 'sha256');
