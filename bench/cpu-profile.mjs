@@ -3,7 +3,9 @@
 // system time from /proc, per object, batch by batch into one server), and with --profile the
 // event loop's functions from a V8 CPU profile of the last batch. Not a test; after `npm run build`:
 //
-//   node bench/cpu-profile.mjs [--ct 500] [--batches 3] [--associations 1] [--profile] [--top 30]
+//   node bench/cpu-profile.mjs [--ct 500] [--batches 3] [--associations 1] [--cr N] [--profile] [--top 30]
+//
+// --cr N sends N CR images (2000 × 2500, ~10 MB) per batch instead of the CT slices.
 //
 // Several batches show the fresh process warming up (V8 compiles its hot paths meanwhile); the
 // profile covers the last one. On a two-core machine the profile's times include waits for a core:
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     ct: { type: 'string', default: '500' },
     batches: { type: 'string', default: '3' },
     associations: { type: 'string', default: '1' },
+    cr: { type: 'string' },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '30' },
   },
@@ -31,14 +34,17 @@ if (which('storescu') === null) {
   console.error('cpu-profile: storescu is required (Debian package dcmtk)');
   process.exit(2);
 }
-const { makeCtSeries } = await import(resolve(HERE, '..', 'dist', 'testing', 'fixtures', 'index.js'));
+const { makeCrFiles, makeCtSeries } = await import(resolve(HERE, '..', 'dist', 'testing', 'fixtures', 'index.js'));
 const count = Math.max(Number(values.ct), 20);
 const batches = Math.min(Math.max(Number(values.batches), 1), 10);
 const associations = Math.min(Math.max(Number(values.associations), 1), 16);
 const work = mkdtempSync(join(tmpdir(), 'kakutei-cpu-'));
 try {
   const sets = [];
-  for (let b = 0; b < batches; b++) sets.push(await makeCtSeries(join(work, 'in', String(b)), count, { rows: 512, cols: 512 }));
+  for (let b = 0; b < batches; b++) {
+    const dir = join(work, 'in', String(b));
+    sets.push(values.cr !== undefined ? await makeCrFiles(dir, Math.max(Number(values.cr), 1)) : await makeCtSeries(dir, count, { rows: 512, cols: 512 }));
+  }
   const profileDir = join(work, 'profile');
   if (values.profile) process.env.KAKUTEI_BENCH_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
   const runDir = join(work, 'run');
