@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import type { SqlDialectName } from './dialect.js';
 import { IndexError } from './index-error.js';
 import { migrateToLatest } from './migrations/index.js';
@@ -42,7 +41,7 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
  * synchronous_commit=on forced per session, whatever the server's default.
  */
 export async function openDatabase(target: DatabaseTarget, logger: IndexLogger, options: OpenDatabaseOptions = {}): Promise<Database> {
-  const database = isPostgresUrl(target) ? openPostgres(target, logger, options) : openSqlite(sqlitePathOf(target), logger);
+  const database = isPostgresUrl(target) ? await openPostgres(target, logger, options) : openSqlite(sqlitePathOf(target), logger);
   if (options.migrate ?? true) {
     try {
       const { applied } = await migrateToLatest(database.kysely as Kysely<unknown>, database.dialect);
@@ -82,7 +81,11 @@ function openSqlite(path: string, logger: IndexLogger): Database {
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
-function openPostgres(url: string, logger: IndexLogger, options: OpenDatabaseOptions): Database {
+async function openPostgres(url: string, logger: IndexLogger, options: OpenDatabaseOptions): Promise<Database> {
+  // Loaded only here: at load, pg looks for the Fetch API (`Response`), which makes Node load its
+  // HTTP client and instantiate that client's WebAssembly parser — address space (≈ 10 GiB
+  // reserved) and start-up time a server on SQLite has no use for.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
