@@ -35,13 +35,14 @@ export class HeaderBuffer {
     return Buffer.concat(this.chunks.slice(0, count), length);
   }
 
-  /** The kept prefix as one buffer (joined once); `complete` when it is the whole dataset. */
+  /** Whether what is kept is the whole dataset. */
   get complete(): boolean {
     return !this.truncated;
   }
 
+  /** The kept prefix as one buffer (joined once); `complete` when it is the whole dataset. */
   view(): { readonly bytes: Uint8Array; readonly complete: boolean } {
-    const complete = !this.truncated;
+    const complete = this.complete;
     if (this.chunks.length === 0) return { bytes: new Uint8Array(0), complete };
     if (this.chunks.length > 1) this.chunks.splice(0, this.chunks.length, Buffer.concat(this.chunks, this.length));
     return { bytes: this.chunks[0] as Uint8Array, complete };

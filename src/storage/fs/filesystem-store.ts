@@ -59,7 +59,6 @@ export interface FilesystemObjectStore extends ObjectStore {
  * processes on shared storage): each process will then need its own `tmp/` subdirectory, or this
  * clean-up would remove a neighbour's writes.
  */
-
 export async function createFilesystemStore(options: FilesystemStoreOptions): Promise<FilesystemObjectStore> {
   const ops = options.fsOps ?? nodeFsOps();
   const layout = storeLayout(options.rootDir);
