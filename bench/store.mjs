@@ -186,7 +186,10 @@ function printTable(scenarios, results) {
       for (const s of scenarios) {
         const a = results.kakutei[s.key].median;
         const b = results[other][s.key].median;
-        console.log(`Kakutei/${SERVERS[other].label} ${s.name}: throughput ×${(a.imagesPerSecond / b.imagesPerSecond).toFixed(2)}, peak RSS ×${(a.peakRssBytes / b.peakRssBytes).toFixed(2)}`);
+        // Round by round too (servers take turns within a round): the spread says how far to trust the median.
+        const byRound = results.kakutei[s.key].runs.map((run, i) => run.imagesPerSecond / results[other][s.key].runs[i].imagesPerSecond);
+        const rounds = byRound.length > 1 ? ` (rounds ${byRound.map((ratio) => ratio.toFixed(2)).join(', ')})` : '';
+        console.log(`Kakutei/${SERVERS[other].label} ${s.name}: throughput ×${(a.imagesPerSecond / b.imagesPerSecond).toFixed(2)}${rounds}, peak RSS ×${(a.peakRssBytes / b.peakRssBytes).toFixed(2)}`);
       }
     }
   }
