@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock/index.js';
 import type { Logger } from '../log/index.js';
-import { appendDurably } from './durable-file.js';
+import { appendDurably } from '../storage/index.js';
 import type { ChainHead } from './ports.js';
 import type { SigningKey, VerifyingKey } from './signing-key.js';
 

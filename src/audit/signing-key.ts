@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fsyncDirectory } from './durable-file.js';
+import { fsyncDirectory, makeDirectoryDurably } from '../storage/index.js';
 
 /**
  * The Ed25519 key that signs audit checkpoints (RFC 8032). Generated on first use in
@@ -32,7 +32,7 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   });
   if (existing !== null) return signingKeyOf(createPrivateKey(existing));
 
-  await mkdir(dirname(paths.privateKey), { recursive: true, mode: 0o700 });
+  await makeDirectoryDurably(dirname(paths.privateKey), 0o700);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
   await writeNewFile(paths.publicKey + '.tmp', publicPem, 0o644, 'w');

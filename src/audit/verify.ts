@@ -2,7 +2,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectStore } from '../storage/index.js';
 import { checkpointsPath, readCheckpoints, type Checkpoint } from './checkpoint.js';
-import { appendDurably } from './durable-file.js';
+import { appendDurably } from '../storage/index.js';
 import type { AuditEventStore, StoredObjectCatalog } from './ports.js';
 import { loadVerifyingKey, signingKeyPaths } from './signing-key.js';
 import { verifyAuditChain } from './verify-chain.js';

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../clock/index.js';
 import type { Clock } from '../clock/index.js';
@@ -16,7 +16,7 @@ import type { HealthReport, HttpsMaterial } from '../http/index.js';
 import { createAuditSearch, createInstanceIndex, openDatabase } from '../index/index.js';
 import { IngestService } from '../ingest/index.js';
 import type { Logger } from '../log/index.js';
-import { createFilesystemStore } from '../storage/index.js';
+import { createFilesystemStore, makeDirectoryDurably } from '../storage/index.js';
 import { startAuditServices } from './audit-services.js';
 import { peerRegistryAccess } from './peer-access.js';
 import { argon2idHasher, configuredPeersOf, createAuthServices } from '../auth/index.js';
@@ -55,7 +55,7 @@ export interface ServerOptions {
  */
 export async function startServer(config: KakuteiConfig, logger: Logger, options: ServerOptions = {}): Promise<Result<RunningServer>> {
   const clock = options.clock ?? systemClock;
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await makeDirectoryDurably(config.dataDir, 0o700);
   const databaseUrl = config.databaseUrl ?? join(config.dataDir, 'kakutei.sqlite');
 
   let database;

@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../log/index.js';
-import { appendDurably } from '../durable-file.js';
+import { appendDurably, makeDirectoryDurably } from '../../storage/index.js';
 
 /**
  * The on-disk buffer of ATNA messages (`<dataDir>/audit/atna-spool/`), surviving restarts:
@@ -35,7 +35,7 @@ export class AtnaSpool {
   }
 
   async open(): Promise<SpoolCursor> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await makeDirectoryDurably(this.dir, 0o700);
     try {
       const value = JSON.parse(await readFile(this.cursorPath, 'utf8')) as Partial<SpoolCursor>;
       this.cursor = { spooledSeq: Number(value.spooledSeq ?? 0), sentOffset: Number(value.sentOffset ?? 0) };
