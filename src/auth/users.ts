@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { err, kakuteiError, ok, type Result } from '../errors/index.js';
+import { fsyncDirectory } from '../storage/index.js';
 import { auditActorOf, authorize, hasControlCharacters, type ActingContext, type AuthDependencies } from './context.js';
 import { checkPasswordPolicy } from './passwords.js';
 import type { IdentityTransaction, TrainingRecord, UserPatch, UserRecord } from './ports.js';
@@ -287,4 +288,6 @@ async function writeOwnerOnly(path: string, content: string): Promise<void> {
   } finally {
     await handle.close();
   }
+  // The file's entry in its directory, too: without it the password could be lost with the name.
+  await fsyncDirectory(dirname(path));
 }
