@@ -144,3 +144,52 @@ describe('durability of acknowledged objects', () => {
     });
   }
 });
+
+describe('durability of what a first start creates', () => {
+  it('enters every file and directory it creates in its parent durably: a flush of the parent follows each (strace)', async (t) => {
+    if (!requireTools(t, 'strace')) return;
+    const work = mkdtempSync(join(tmpdir(), 'kakutei-first-start-'));
+    try {
+      // Two levels the server makes itself: the data directory and the one above it.
+      const dataDir = join(work, 'site', 'data');
+      const traceFile = join(work, 'trace.txt');
+      const server = await startKakuteiProcess({
+        dataDir,
+        wrapper: ['strace', '-f', '-y', '-qq', '-e', 'trace=mkdir,mkdirat,openat,rename,renameat,renameat2,link,linkat,unlink,unlinkat,fsync,fdatasync', '-o', traceFile],
+        startTimeoutMs: 60_000,
+      });
+      await server.stop();
+
+      const calls = readStraceLog(traceFile);
+      const site = join(work, 'site');
+      const quoted = (args: string): string[] => [...args.matchAll(/"([^"]*)"/g)].map((match) => match[1]!);
+      // Entries made under the site, in order: directories, files created, names given by rename or link.
+      const created: { path: string; at: number }[] = [];
+      calls.forEach((call, at) => {
+        if (!/^0$|^\d+</.test(call.result)) return;
+        const paths = quoted(call.args).filter((path) => path === site || path.startsWith(`${site}/`));
+        if (/^mkdir(at)?$/.test(call.name) && paths[0] !== undefined) created.push({ path: paths[0], at });
+        if (call.name === 'openat' && call.args.includes('O_CREAT') && paths[0] !== undefined) created.push({ path: paths[0], at });
+        if (/^(rename(at2?)?|link(at)?)$/.test(call.name) && paths[1] !== undefined) created.push({ path: paths[1], at });
+      });
+      const removedLater = (path: string, at: number): boolean =>
+        calls.some((call, i) => i > at && /^unlink(at)?$/.test(call.name) && call.result === '0' && quoted(call.args).includes(path)) ||
+        calls.some((call, i) => i > at && /^rename(at2?)?$/.test(call.name) && call.result === '0' && quoted(call.args)[0] === path);
+      // Not meant to survive: objects being written, and SQLite's shared-memory index (rebuilt from the WAL).
+      const transient = (path: string): boolean => path.includes('/objects/tmp/') || path.endsWith('-shm');
+      const entries = created.filter(({ path, at }) => !transient(path) && !removedLater(path, at));
+      for (const expected of [site, dataDir, join(dataDir, 'kakutei.sqlite'), join(dataDir, 'initial-admin-password'), join(dataDir, 'keys'), join(dataDir, 'audit'), join(dataDir, 'objects')]) {
+        assert.ok(entries.some(({ path }) => path === expected), `the start creates ${expected}`);
+      }
+      const unflushed = entries.filter(({ path, at }) => !calls.some((call, i) => i > at && /^f(data)?sync$/.test(call.name) && call.args.includes(`<${dirname(path)}>`)));
+      assert.deepEqual(
+        unflushed.map(({ path }) => path.slice(work.length)),
+        [],
+        'each entry is followed by a flush of the directory that holds it',
+      );
+      t.diagnostic(`${entries.length} entries created, each flushed in its directory`);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
