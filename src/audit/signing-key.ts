@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncDirectory, makeDirectoryDurably } from '../storage/index.js';
 
@@ -30,7 +30,11 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
     if (cause.code === 'ENOENT') return null;
     throw cause;
   });
-  if (existing !== null) return signingKeyOf(createPrivateKey(existing));
+  if (existing !== null) {
+    const privateKey = createPrivateKey(existing);
+    await restorePublicKey(paths.publicKey, privateKey);
+    return signingKeyOf(privateKey);
+  }
 
   await makeDirectoryDurably(dirname(paths.privateKey), 0o700);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -45,6 +49,25 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   await rename(paths.publicKey + '.tmp', paths.publicKey);
   await fsyncDirectory(dirname(paths.privateKey));
   return signingKeyOf(privateKey);
+}
+
+/**
+ * A crash after the private key was written and before the public key was named leaves no public
+ * key, and without it no checkpoint can be verified: it is derived again from the private key.
+ */
+async function restorePublicKey(publicKeyPath: string, privateKey: KeyObject): Promise<void> {
+  const present = await stat(publicKeyPath).then(
+    () => true,
+    (cause: NodeJS.ErrnoException) => {
+      if (cause.code === 'ENOENT') return false;
+      throw cause;
+    },
+  );
+  if (present) return;
+  const temp = `${publicKeyPath}.tmp`;
+  await writeNewFile(temp, createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }), 0o644, 'w');
+  await rename(temp, publicKeyPath);
+  await fsyncDirectory(dirname(publicKeyPath));
 }
 
 export async function loadVerifyingKey(publicKeyPath: string): Promise<VerifyingKey> {
