@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -145,49 +145,72 @@ describe('durability of acknowledged objects', () => {
   }
 });
 
-describe('durability of what a first start creates', () => {
-  it('enters every file and directory it creates in its parent durably: a flush of the parent follows each (strace)', async (t) => {
-    if (!requireTools(t, 'strace')) return;
-    const work = mkdtempSync(join(tmpdir(), 'kakutei-first-start-'));
+/** Names the server made under `root` (directories, files created, names given by rename or link), in trace order, leaving out what it removed again and what need not survive. */
+function entriesMade(calls: readonly TracedCall[], root: string, existedBefore: ReadonlySet<string>): { path: string; at: number }[] {
+  const quoted = (args: string): string[] => [...args.matchAll(/"([^"]*)"/g)].map((match) => match[1]!);
+  const made: { path: string; at: number }[] = [];
+  calls.forEach((call, at) => {
+    if (!/^0$|^\d+</.test(call.result)) return;
+    const paths = quoted(call.args).filter((path) => path === root || path.startsWith(`${root}/`));
+    if (/^mkdir(at)?$/.test(call.name) && paths[0] !== undefined) made.push({ path: paths[0], at });
+    // O_CREAT also opens a file that exists: those listed before the run are not new.
+    if (call.name === 'openat' && call.args.includes('O_CREAT') && paths[0] !== undefined && !existedBefore.has(paths[0])) made.push({ path: paths[0], at });
+    if (/^(rename(at2?)?|link(at)?)$/.test(call.name) && paths[1] !== undefined) made.push({ path: paths[1], at });
+  });
+  const removedLater = (path: string, at: number): boolean =>
+    calls.some((call, i) => i > at && /^unlink(at)?$/.test(call.name) && call.result === '0' && quoted(call.args).includes(path)) ||
+    calls.some((call, i) => i > at && /^rename(at2?)?$/.test(call.name) && call.result === '0' && quoted(call.args)[0] === path);
+  // Not meant to survive: objects being written, and SQLite's shared-memory index (rebuilt from the WAL).
+  const transient = (path: string): boolean => path.includes('/objects/tmp/') || path.endsWith('-shm');
+  return made.filter(({ path, at }) => !transient(path) && !removedLater(path, at));
+}
+
+/** The entries no flush of their directory follows. */
+function unflushed(calls: readonly TracedCall[], entries: readonly { path: string; at: number }[]): string[] {
+  return entries.filter(({ path, at }) => !calls.some((call, i) => i > at && /^f(data)?sync$/.test(call.name) && call.args.includes(`<${dirname(path)}>`))).map(({ path }) => path);
+}
+
+function listTree(dir: string): Set<string> {
+  const paths = new Set<string>([dir]);
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) paths.add(join(entry.parentPath, entry.name));
+  return paths;
+}
+
+const NAMING_CALLS = ['strace', '-f', '-y', '-qq', '-e', 'trace=mkdir,mkdirat,openat,rename,renameat,renameat2,link,linkat,unlink,unlinkat,fsync,fdatasync', '-o'];
+
+describe('durability of the names the server makes', () => {
+  it('enters every file and directory it creates in its parent durably, on a first start and a restart that stores: a flush of the parent follows each (strace)', async (t) => {
+    if (!requireTools(t, 'strace', 'storescu', 'dump2dcm')) return;
+    const work = mkdtempSync(join(tmpdir(), 'kakutei-names-'));
     try {
       // Two levels the server makes itself: the data directory and the one above it.
-      const dataDir = join(work, 'site', 'data');
-      const traceFile = join(work, 'trace.txt');
-      const server = await startKakuteiProcess({
-        dataDir,
-        wrapper: ['strace', '-f', '-y', '-qq', '-e', 'trace=mkdir,mkdirat,openat,rename,renameat,renameat2,link,linkat,unlink,unlinkat,fsync,fdatasync', '-o', traceFile],
-        startTimeoutMs: 60_000,
-      });
-      await server.stop();
-
-      const calls = readStraceLog(traceFile);
       const site = join(work, 'site');
-      const quoted = (args: string): string[] => [...args.matchAll(/"([^"]*)"/g)].map((match) => match[1]!);
-      // Entries made under the site, in order: directories, files created, names given by rename or link.
-      const created: { path: string; at: number }[] = [];
-      calls.forEach((call, at) => {
-        if (!/^0$|^\d+</.test(call.result)) return;
-        const paths = quoted(call.args).filter((path) => path === site || path.startsWith(`${site}/`));
-        if (/^mkdir(at)?$/.test(call.name) && paths[0] !== undefined) created.push({ path: paths[0], at });
-        if (call.name === 'openat' && call.args.includes('O_CREAT') && paths[0] !== undefined) created.push({ path: paths[0], at });
-        if (/^(rename(at2?)?|link(at)?)$/.test(call.name) && paths[1] !== undefined) created.push({ path: paths[1], at });
-      });
-      const removedLater = (path: string, at: number): boolean =>
-        calls.some((call, i) => i > at && /^unlink(at)?$/.test(call.name) && call.result === '0' && quoted(call.args).includes(path)) ||
-        calls.some((call, i) => i > at && /^rename(at2?)?$/.test(call.name) && call.result === '0' && quoted(call.args)[0] === path);
-      // Not meant to survive: objects being written, and SQLite's shared-memory index (rebuilt from the WAL).
-      const transient = (path: string): boolean => path.includes('/objects/tmp/') || path.endsWith('-shm');
-      const entries = created.filter(({ path, at }) => !transient(path) && !removedLater(path, at));
+      const dataDir = join(site, 'data');
+      const firstTrace = join(work, 'first.txt');
+      const first = await startKakuteiProcess({ dataDir, wrapper: [...NAMING_CALLS, firstTrace], startTimeoutMs: 60_000 });
+      await first.stop();
+      const firstCalls = readStraceLog(firstTrace);
+      const firstEntries = entriesMade(firstCalls, site, new Set());
       for (const expected of [site, dataDir, join(dataDir, 'kakutei.sqlite'), join(dataDir, 'initial-admin-password'), join(dataDir, 'keys'), join(dataDir, 'audit'), join(dataDir, 'objects')]) {
-        assert.ok(entries.some(({ path }) => path === expected), `the start creates ${expected}`);
+        assert.ok(firstEntries.some(({ path }) => path === expected), `the first start creates ${expected}`);
       }
-      const unflushed = entries.filter(({ path, at }) => !calls.some((call, i) => i > at && /^f(data)?sync$/.test(call.name) && call.args.includes(`<${dirname(path)}>`)));
-      assert.deepEqual(
-        unflushed.map(({ path }) => path.slice(work.length)),
-        [],
-        'each entry is followed by a flush of the directory that holds it',
-      );
-      t.diagnostic(`${entries.length} entries created, each flushed in its directory`);
+      assert.deepEqual(unflushed(firstCalls, firstEntries), [], 'first start: each entry is followed by a flush of the directory that holds it');
+
+      // Again on the same data, storing an object (the WAL, made again, is removed at the clean stop).
+      const [file] = await makeCtSeries(join(work, 'ct'), 1, { rows: 64, cols: 64 });
+      const existedBefore = listTree(dataDir);
+      const secondTrace = join(work, 'second.txt');
+      const second = await startKakuteiProcess({ dataDir, wrapper: [...NAMING_CALLS, secondTrace], startTimeoutMs: 60_000 });
+      const sent = await run('storescu', ['-aec', 'KAKUTEI', '127.0.0.1', String(second.dicomPort), file!], { env: DCMTK_ENV });
+      await second.stop();
+      assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+      const secondCalls = readStraceLog(secondTrace);
+      const secondEntries = entriesMade(secondCalls, site, existedBefore);
+      const { sha256 } = datasetSha256(file!);
+      const objectPath = join(dataDir, 'objects', 'sha256', sha256.slice(0, 2), sha256);
+      assert.ok(secondEntries.some(({ path }) => path === objectPath), `the restart makes ${objectPath}`);
+      assert.deepEqual(unflushed(secondCalls, secondEntries), [], 'restart: each entry is followed by a flush of the directory that holds it');
+      t.diagnostic(`${firstEntries.length} entries made by the first start, ${secondEntries.length} by the restart, each flushed in its directory`);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
