@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,32 @@ describe('kakutei command line', () => {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+  });
+
+  // A service manager may stop the server the moment it is up: the signal must find a handler
+  // already, or the process ends there and then (no final audit checkpoint, associations cut).
+  it('stops gracefully, with exit 0 and its final checkpoint, when SIGTERM comes while it is still starting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kakutei-cli-'));
+    try {
+      const child = spawn(process.execPath, [CLI, 'serve', '--data', join(dir, 'data'), '--dicom-port', '0', '--http-port', '0'], {
+        env: { ...process.env, KAKUTEI_CONFIG: '', KAKUTEI_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const events: string[] = [];
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const event = (JSON.parse(line) as { event?: string }).event ?? '';
+        events.push(event);
+        // The index opens early in start-up, well before the server says it is ready.
+        if (event === 'index-opened') child.kill('SIGTERM');
+      });
+      const { code, signal } = await exited;
+      assert.deepEqual({ code, signal }, { code: 0, signal: null }, `events: ${events.join(', ')}`);
+      const order = ['index-opened', 'started', 'shutdown', 'audit-checkpoint'].map((event) => events.indexOf(event));
+      assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), `started, then stopped with a checkpoint: ${events.join(', ')}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

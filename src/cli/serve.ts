@@ -34,19 +34,21 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE_CONFIG;
   }
   const logger = createLogger(config.value.log.level);
+  // Listening for the signals before starting: a service manager may stop us the moment we say
+  // we are ready, and without a handler SIGTERM would end the process there and then — no final
+  // audit checkpoint, associations cut mid-object. One received during start-up is acted on once
+  // the server is up; a second one ends the process as usual.
+  const stopRequested = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
   const server = await startServer(config.value, logger);
   if (!server.ok) {
     logger.error({ event: 'startup-failed', code: server.error.code, detail: server.error.detail }, 'kakutei could not start');
     return EXIT_FAILURE;
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info({ event: 'shutdown', signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  const signal = await stopRequested;
+  logger.info({ event: 'shutdown', signal }, 'stopping');
   await server.value.close();
   return EXIT_OK;
 }
