@@ -53,7 +53,12 @@ describe('kakutei command line', () => {
       const events: string[] = [];
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
       createInterface({ input: child.stdout }).on('line', (line) => {
-        const event = (JSON.parse(line) as { event?: string }).event ?? '';
+        let event: string;
+        try {
+          event = (JSON.parse(line) as { event?: string }).event ?? '';
+        } catch {
+          return; // not a log line
+        }
         events.push(event);
         // The index opens early in start-up, well before the server says it is ready.
         if (event === 'index-opened') child.kill('SIGTERM');
