@@ -65,8 +65,8 @@ describe('kakutei command line', () => {
       });
       const { code, signal } = await exited;
       assert.deepEqual({ code, signal }, { code: 0, signal: null }, `events: ${events.join(', ')}`);
-      const order = ['index-opened', 'started', 'shutdown', 'audit-checkpoint'].map((event) => events.indexOf(event));
-      assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), `started, then stopped with a checkpoint: ${events.join(', ')}`);
+      const order = ['index-opened', 'shutdown-requested', 'started', 'shutdown', 'audit-checkpoint'].map((event) => events.indexOf(event));
+      assert.ok(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)), `the stop noted, start-up finished, then stopped with a checkpoint: ${events.join(', ')}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -37,12 +37,19 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   // Listening for the signals before starting: a service manager may stop us the moment we say
   // we are ready, and without a handler SIGTERM would end the process there and then — no final
   // audit checkpoint, associations cut mid-object. One received during start-up is acted on once
-  // the server is up; a second one ends the process as usual.
+  // the server is up; a second one ends the process as usual (a start-up that hangs, e.g. on an
+  // unreachable database, can still be ended).
+  let starting = true;
   const stopRequested = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    const request = (signal: string): void => {
+      if (starting) logger.info({ event: 'shutdown-requested', signal }, 'stopping once start-up has finished; the same signal again ends the process now');
+      resolve(signal);
+    };
+    process.once('SIGINT', () => request('SIGINT'));
+    process.once('SIGTERM', () => request('SIGTERM'));
   });
   const server = await startServer(config.value, logger);
+  starting = false;
   if (!server.ok) {
     logger.error({ event: 'startup-failed', code: server.error.code, detail: server.error.detail }, 'kakutei could not start');
     return EXIT_FAILURE;
