@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock/index.js';
 import type { Logger } from '../log/index.js';
@@ -132,7 +132,10 @@ export class Checkpointer {
       const head = await this.options.head();
       if (head === null || head.seq === this.lastSeq) return null;
       const checkpoint = signCheckpoint(head, clock.now().toISOString(), key);
-      await appendDurably(checkpointsPath(this.options.dataDir), `${JSON.stringify(checkpoint)}\n`);
+      const path = checkpointsPath(this.options.dataDir);
+      // After a line torn by a crash, a newline first: the checkpoint keeps a line of its own.
+      const separator = (await endsAtLineStart(path)) ? '' : '\n';
+      await appendDurably(path, `${separator}${JSON.stringify(checkpoint)}\n`);
       this.lastSeq = head.seq;
       logger.info({ event: 'audit-checkpoint', seq: checkpoint.seq, hash: checkpoint.hash, keyId: checkpoint.keyId }, 'audit checkpoint written');
       await this.options.onCheckpoint?.(checkpoint);
@@ -141,6 +144,26 @@ export class Checkpointer {
       logger.error({ event: 'audit-checkpoint-failed', err: cause }, 'the audit checkpoint could not be written');
       throw cause;
     }
+  }
+}
+
+/** Whether the file is missing, empty or ends with a newline. */
+async function endsAtLineStart(path: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw cause;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    await handle.close();
   }
 }
 
