@@ -2,6 +2,10 @@ import { open, readFile, rename, stat, truncate, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import type { Logger } from '../../log/index.js';
 import { appendDurably, makeDirectoryDurably } from '../../storage/index.js';
+import { splitFrames } from './syslog.js';
+
+/** How much of the spool is read at a time when it is checked at open (frames are far smaller). */
+const REPAIR_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
  * The on-disk buffer of ATNA messages (`<dataDir>/audit/atna-spool/`), surviving restarts:
@@ -9,8 +13,8 @@ import { appendDurably, makeDirectoryDurably } from '../../storage/index.js';
  *   spool.log      octet-counted syslog frames, exactly as sent on the wire, append-only
  *   cursor.json    {"spooledSeq": last audit seq spooled, "sentOffset": bytes of spool.log sent}
  *
- * Appends fsync the spool before the cursor moves; the cursor is replaced atomically (write,
- * fsync, rename). Once everything is sent the spool is emptied. Bounded: an append that would
+ * Appends fsync the spool before the cursor moves (a partial frame a crash leaves at the end is
+ * cut off at the next open); the cursor is replaced atomically (write, fsync, rename). Once everything is sent the spool is emptied. Bounded: an append that would
  * pass `maxBytes` is refused with one clear log line; nothing is lost, because the events stay in
  * the database and are spooled once the repository drains the spool (see outbox.ts).
  */
@@ -45,7 +49,36 @@ export class AtnaSpool {
     // A crash between emptying the spool and saving the cursor leaves the offset past the end:
     // everything before it was sent.
     if (this.cursor.sentOffset > (await this.size())) await this.saveCursor({ ...this.cursor, sentOffset: 0 });
+    await this.dropTornTail();
     return this.cursor;
+  }
+
+  /**
+   * An append cut short by a crash leaves a partial frame at the end. Appends after it would make
+   * its declared length swallow the start of the next frame, and sending would stop for good at
+   * the misaligned bytes. Its events were not counted as spooled (the cursor moves only after a
+   * whole append is durable), so they are spooled again: the partial frame is cut off.
+   */
+  private async dropTornTail(): Promise<void> {
+    const size = await this.size();
+    let position = this.cursor.sentOffset;
+    while (position < size) {
+      const { bytes } = await this.read(position, REPAIR_CHUNK_BYTES);
+      const { consumed } = splitFrames(bytes);
+      position += consumed;
+      // A chunk that ends before the file does may only have cut a long frame: read on from it.
+      if (consumed === 0 && position + bytes.length < size) return;
+      if (consumed === 0) break;
+    }
+    if (position >= size) return;
+    await truncate(this.spoolPath, position);
+    const handle = await open(this.spoolPath, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    this.logger.warn({ event: 'atna-spool-repaired', droppedBytes: size - position }, 'a partial frame at the end of the ATNA spool (a write cut by a crash) was removed; its events are spooled again');
   }
 
   get spooledSeq(): number {
@@ -71,7 +104,10 @@ export class AtnaSpool {
 
   /** Unsent bytes (whole frames and possibly a partial tail), from the send cursor. */
   async unsent(maxBytes: number): Promise<{ offset: number; bytes: Buffer }> {
-    const offset = this.cursor.sentOffset;
+    return this.read(this.cursor.sentOffset, maxBytes);
+  }
+
+  private async read(offset: number, maxBytes: number): Promise<{ offset: number; bytes: Buffer }> {
     const handle = await open(this.spoolPath, 'r').catch(() => null);
     if (handle === null) return { offset, bytes: Buffer.alloc(0) };
     try {
