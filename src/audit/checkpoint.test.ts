@@ -39,6 +39,27 @@ describe('audit checkpoints on disk', () => {
     assert.deepEqual(parsed.problems, ['checkpoint checkpoints:2 unreadable'], 'the torn line is reported, and only it');
   });
 
+  it('knows its last checkpoint from the end of a long file: no new line while the head has not moved', async () => {
+    const dataDir = join(base, 'long');
+    const key = await loadOrCreateSigningKey(dataDir);
+    await mkdir(join(dataDir, 'audit'), { recursive: true });
+    // Far more than the part read at start, so the window starts in the middle of a line.
+    const lines = Array.from({ length: 1500 }, (_, i) => JSON.stringify(signCheckpoint({ seq: i + 1, hash: 'e'.repeat(64) }, '2026-11-28T00:00:00.000Z', key)));
+    const text = `${lines.join('\n')}\n`;
+    await writeFile(checkpointsPath(dataDir), text);
+    const head = { seq: 1500, hash: 'e'.repeat(64) };
+    const checkpointer = new Checkpointer({ dataDir, head: () => Promise.resolve(head), key, clock: systemClock, logger: silentLogger(), intervalMs: 3_600_000 });
+    await checkpointer.start();
+    assert.equal(await checkpointer.checkpointNow(), null, 'the head is the last checkpoint');
+    head.seq = 1501;
+    assert.equal((await checkpointer.checkpointNow())?.seq, 1501);
+    await checkpointer.stop();
+    const after = await readFile(checkpointsPath(dataDir), 'utf8');
+    assert.ok(after.startsWith(text), 'the earlier checkpoints untouched');
+    assert.equal((JSON.parse(after.slice(text.length)) as { seq: number }).seq, 1501, 'one line added');
+    assert.ok(text.length > 128 * 1024, `${text.length} bytes`);
+  });
+
   it('appends without an empty line when the file ends as it should', async () => {
     const dataDir = join(base, 'whole');
     const key = await loadOrCreateSigningKey(dataDir);

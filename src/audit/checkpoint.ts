@@ -167,8 +167,16 @@ async function endsAtLineStart(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * A checkpoint line is a few hundred bytes; the end of the file holds the last one whole. Only the
+ * end is read: at the default interval a busy year adds ≈ 500 000 lines, and the whole file would
+ * be read at every start.
+ */
+const LAST_LINE_WINDOW_BYTES = 64 * 1024;
+
 async function lastCheckpointSeq(path: string): Promise<number | null> {
-  const text = await readFile(path, 'utf8').catch(() => '');
+  const text = await readTail(path, LAST_LINE_WINDOW_BYTES);
+  // The window's first line may be cut (unless it starts the file); the last non-empty one is whole or torn.
   const lines = text.split('\n').filter((line) => line.trim() !== '');
   const last = lines[lines.length - 1];
   if (last === undefined) return null;
@@ -177,5 +185,25 @@ async function lastCheckpointSeq(path: string): Promise<number | null> {
     return typeof seq === 'number' ? seq : null;
   } catch {
     return null;
+  }
+}
+
+/** The last `bytes` of a file as UTF-8 text ('' when it is missing). */
+async function readTail(path: string, bytes: number): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw cause;
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
   }
 }
