@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock/index.js';
 import type { Logger } from '../log/index.js';
@@ -44,29 +44,51 @@ export interface ParsedCheckpoints {
   readonly problems: string[];
 }
 
-/** Reads a checkpoint file; a missing file holds no checkpoints. */
+/**
+ * Reads a checkpoint file line by line (years of checkpoints outgrow what one string can hold);
+ * a missing file holds no checkpoints.
+ */
 export async function readCheckpoints(path: string, key: VerifyingKey, label = path): Promise<ParsedCheckpoints> {
-  let text: string;
+  let handle;
   try {
-    text = await readFile(path, 'utf8');
+    handle = await open(path, 'r');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return { valid: [], problems: [] };
     throw cause;
   }
-  return parseCheckpoints(text, key, label);
+  const valid: Checkpoint[] = [];
+  const problems: string[] = [];
+  try {
+    let number = 0;
+    for await (const line of handle.readLines({ encoding: 'utf8' })) {
+      number += 1;
+      const outcome = checkCheckpointLine(line, `checkpoint ${label}:${number}`, key);
+      if (typeof outcome === 'string') problems.push(outcome);
+      else if (outcome !== null) valid.push(outcome);
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  return { valid, problems };
+}
+
+/** One line of a checkpoint file: the checkpoint if its signature holds, the problem if not, null for an empty line. */
+export function checkCheckpointLine(line: string, where: string, key: VerifyingKey): Checkpoint | string | null {
+  if (line.trim() === '') return null;
+  const checkpoint = checkpointOf(line);
+  if (checkpoint === null) return `${where} unreadable`;
+  if (checkpoint.keyId !== key.keyId) return `${where} signed by unknown key ${checkpoint.keyId}`;
+  if (!key.verify(checkpointMessage(checkpoint), checkpoint.signature)) return `${where} (event ${checkpoint.seq}) has an invalid signature`;
+  return checkpoint;
 }
 
 export function parseCheckpoints(text: string, key: VerifyingKey, label: string): ParsedCheckpoints {
   const valid: Checkpoint[] = [];
   const problems: string[] = [];
   text.split('\n').forEach((line, index) => {
-    if (line.trim() === '') return;
-    const where = `checkpoint ${label}:${index + 1}`;
-    const checkpoint = checkpointOf(line);
-    if (checkpoint === null) problems.push(`${where} unreadable`);
-    else if (checkpoint.keyId !== key.keyId) problems.push(`${where} signed by unknown key ${checkpoint.keyId}`);
-    else if (!key.verify(checkpointMessage(checkpoint), checkpoint.signature)) problems.push(`${where} (event ${checkpoint.seq}) has an invalid signature`);
-    else valid.push(checkpoint);
+    const outcome = checkCheckpointLine(line, `checkpoint ${label}:${index + 1}`, key);
+    if (typeof outcome === 'string') problems.push(outcome);
+    else if (outcome !== null) valid.push(outcome);
   });
   return { valid, problems };
 }

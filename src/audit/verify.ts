@@ -1,10 +1,10 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectStore } from '../storage/index.js';
-import { checkpointsPath, readCheckpoints, type Checkpoint } from './checkpoint.js';
+import { checkCheckpointLine, checkpointsPath, type Checkpoint } from './checkpoint.js';
 import { appendDurably } from '../storage/index.js';
 import type { AuditEventStore, StoredObjectCatalog } from './ports.js';
-import { loadVerifyingKey, signingKeyPaths } from './signing-key.js';
+import { loadVerifyingKey, signingKeyPaths, type VerifyingKey } from './signing-key.js';
 import { verifyAuditChain } from './verify-chain.js';
 import { verifyStoredObjects, type ObjectCursor } from './verify-objects.js';
 
@@ -99,30 +99,39 @@ export async function runVerification(input: VerificationInput): Promise<Verific
 async function loadAllCheckpoints(input: VerificationInput, problem: (line: string) => void): Promise<Checkpoint[]> {
   const keyFile = input.publicKeyFile ?? signingKeyPaths(input.dataDir).publicKey;
   const files = [checkpointsPath(input.dataDir), ...input.checkpointFiles];
-  const texts: { file: string; text: string }[] = [];
+  // Read line by line (years of checkpoints outgrow one string). The key is loaded at the first
+  // checkpoint line: files without any need none. Every file is still opened, so that each one
+  // that cannot be read is reported.
+  let key: VerifyingKey | null | undefined;
+  const valid: Checkpoint[] = [];
   for (const file of files) {
+    let handle;
     try {
-      texts.push({ file, text: await readFile(file, 'utf8') });
+      handle = await open(file, 'r');
     } catch (cause) {
       const isDefault = file === files[0];
       if (!(isDefault && (cause as NodeJS.ErrnoException).code === 'ENOENT')) problem(`checkpoint ${file} cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
+      continue;
+    }
+    try {
+      let number = 0;
+      for await (const line of handle.readLines({ encoding: 'utf8' })) {
+        number += 1;
+        if (line.trim() === '') continue;
+        key ??= await loadVerifyingKey(keyFile).catch(() => {
+          problem(`checkpoint: the public key ${keyFile} cannot be read; no checkpoint can be verified`);
+          return null;
+        });
+        if (key === null) break;
+        const outcome = checkCheckpointLine(line, `checkpoint ${file}:${number}`, key);
+        if (typeof outcome === 'string') problem(outcome);
+        else if (outcome !== null) valid.push(outcome);
+      }
+    } finally {
+      await handle.close().catch(() => undefined);
     }
   }
-  if (texts.every(({ text }) => text.trim() === '')) return [];
-  let key;
-  try {
-    key = await loadVerifyingKey(keyFile);
-  } catch {
-    problem(`checkpoint: the public key ${keyFile} cannot be read; no checkpoint can be verified`);
-    return [];
-  }
-  const valid: Checkpoint[] = [];
-  for (const { file } of texts) {
-    const parsed = await readCheckpoints(file, key, file);
-    parsed.problems.forEach(problem);
-    valid.push(...parsed.valid);
-  }
-  return valid;
+  return key === null ? [] : valid;
 }
 
 async function loadProgress(path: string): Promise<Progress | null> {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -147,5 +147,21 @@ describe('kakutei verify (process)', () => {
     assert.equal(found[0], 'object 00 (SOP 1.2.3) changed');
     assert.ok(!found.some((line) => line.includes('missing')), 'objects were not checked again');
     assert.ok(found.includes('audit: event 3 changed'));
+  });
+  it('reports a checkpoint file it cannot read, and a public key it cannot read (no checkpoint is then trusted)', async () => {
+    const absent = join(dataDir, 'no-such-checkpoints.jsonl');
+    const publicKey = join(dataDir, 'keys', 'audit-signing.pub');
+    const aside = `${publicKey}.aside`;
+    await rename(publicKey, aside);
+    try {
+      const run = await kakutei('verify', '--data', dataDir, '--checkpoint', absent);
+      assert.equal(run.code, 1);
+      const found = lines(run.stdout);
+      assert.ok(found.includes(`checkpoint ${absent} cannot be read (ENOENT)`), run.stdout);
+      assert.ok(found.includes(`checkpoint: the public key ${publicKey} cannot be read; no checkpoint can be verified`), run.stdout);
+      assert.ok(!found.some((line) => line.startsWith('audit: chain truncated')), 'no checkpoint held against the chain without its key');
+    } finally {
+      await rename(aside, publicKey);
+    }
   });
 });
