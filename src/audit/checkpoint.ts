@@ -44,34 +44,6 @@ export interface ParsedCheckpoints {
   readonly problems: string[];
 }
 
-/**
- * Reads a checkpoint file line by line (years of checkpoints outgrow what one string can hold);
- * a missing file holds no checkpoints.
- */
-export async function readCheckpoints(path: string, key: VerifyingKey, label = path): Promise<ParsedCheckpoints> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return { valid: [], problems: [] };
-    throw cause;
-  }
-  const valid: Checkpoint[] = [];
-  const problems: string[] = [];
-  try {
-    let number = 0;
-    for await (const line of handle.readLines({ encoding: 'utf8' })) {
-      number += 1;
-      const outcome = checkCheckpointLine(line, `checkpoint ${label}:${number}`, key);
-      if (typeof outcome === 'string') problems.push(outcome);
-      else if (outcome !== null) valid.push(outcome);
-    }
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-  return { valid, problems };
-}
-
 /** One line of a checkpoint file: the checkpoint if its signature holds, the problem if not, null for an empty line. */
 export function checkCheckpointLine(line: string, where: string, key: VerifyingKey): Checkpoint | string | null {
   if (line.trim() === '') return null;
@@ -126,12 +98,16 @@ export interface CheckpointerOptions {
 export class Checkpointer {
   private timer: NodeJS.Timeout | null = null;
   private lastSeq: number | null = null;
+  /** The file ends in a line torn by a crash: the next checkpoint starts with a newline, to keep a line of its own. */
+  private afterTornLine = false;
   private running: Promise<Checkpoint | null> = Promise.resolve(null);
 
   constructor(private readonly options: CheckpointerOptions) {}
 
   async start(): Promise<void> {
-    this.lastSeq = await lastCheckpointSeq(checkpointsPath(this.options.dataDir));
+    const last = await lastCheckpoint(checkpointsPath(this.options.dataDir));
+    this.lastSeq = last.seq;
+    this.afterTornLine = last.afterTornLine;
     this.timer = setInterval(() => void this.checkpointNow().catch(() => undefined), this.options.intervalMs);
     this.timer.unref();
   }
@@ -154,10 +130,8 @@ export class Checkpointer {
       const head = await this.options.head();
       if (head === null || head.seq === this.lastSeq) return null;
       const checkpoint = signCheckpoint(head, clock.now().toISOString(), key);
-      const path = checkpointsPath(this.options.dataDir);
-      // After a line torn by a crash, a newline first: the checkpoint keeps a line of its own.
-      const separator = (await endsAtLineStart(path)) ? '' : '\n';
-      await appendDurably(path, `${separator}${JSON.stringify(checkpoint)}\n`);
+      await appendDurably(checkpointsPath(this.options.dataDir), `${this.afterTornLine ? '\n' : ''}${JSON.stringify(checkpoint)}\n`);
+      this.afterTornLine = false;
       this.lastSeq = head.seq;
       logger.info({ event: 'audit-checkpoint', seq: checkpoint.seq, hash: checkpoint.hash, keyId: checkpoint.keyId }, 'audit checkpoint written');
       await this.options.onCheckpoint?.(checkpoint);
@@ -169,26 +143,6 @@ export class Checkpointer {
   }
 }
 
-/** Whether the file is missing, empty or ends with a newline. */
-async function endsAtLineStart(path: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw cause;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return true;
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return last[0] === 0x0a;
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * A checkpoint line is a few hundred bytes; the end of the file holds the last one whole. Only the
  * end is read: at the default interval a busy year adds ≈ 500 000 lines, and the whole file would
@@ -196,17 +150,19 @@ async function endsAtLineStart(path: string): Promise<boolean> {
  */
 const LAST_LINE_WINDOW_BYTES = 64 * 1024;
 
-async function lastCheckpointSeq(path: string): Promise<number | null> {
+/** The last checkpoint's sequence number (null if none or unreadable), and whether the file ends in a torn line. */
+async function lastCheckpoint(path: string): Promise<{ readonly seq: number | null; readonly afterTornLine: boolean }> {
   const text = await readTail(path, LAST_LINE_WINDOW_BYTES);
+  const afterTornLine = text !== '' && !text.endsWith('\n');
   // The window's first line may be cut (unless it starts the file); the last non-empty one is whole or torn.
   const lines = text.split('\n').filter((line) => line.trim() !== '');
   const last = lines[lines.length - 1];
-  if (last === undefined) return null;
+  if (last === undefined) return { seq: null, afterTornLine };
   try {
     const seq = (JSON.parse(last) as { seq?: unknown }).seq;
-    return typeof seq === 'number' ? seq : null;
+    return { seq: typeof seq === 'number' ? seq : null, afterTornLine };
   } catch {
-    return null;
+    return { seq: null, afterTornLine };
   }
 }
 

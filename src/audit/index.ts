@@ -7,7 +7,7 @@ export { AUDIT_ACTIONS, ALL_AUDIT_ACTIONS, EVENT_IDS, EVENT_TYPES, isAuditAction
 export { GENESIS_HASH, canonicalJson, canonicalSerialization, chainHash, draftOf, type AuditEventDraft, type AuditEventRecord, type DraftOptions } from './record.js';
 export type { AuditEventStore, ChainHead, StoredObjectCatalog, StoredObjectRef } from './ports.js';
 export { AuditTrail, AuditUnavailableError, type AuditHealth, type AuditTrailOptions } from './audit-trail.js';
-export { Checkpointer, checkpointsPath, parseCheckpoints, readCheckpoints, signCheckpoint, type Checkpoint, type CheckpointerOptions } from './checkpoint.js';
+export { Checkpointer, checkpointsPath, parseCheckpoints, signCheckpoint, type Checkpoint, type CheckpointerOptions } from './checkpoint.js';
 export { loadOrCreateSigningKey, loadVerifyingKey, signingKeyPaths, type SigningKey, type VerifyingKey } from './signing-key.js';
 export { verifyAuditChain, type ChainVerification, type VerifyChainOptions } from './verify-chain.js';
 export { verifyStoredObjects, type ObjectCursor } from './verify-objects.js';

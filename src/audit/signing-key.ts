@@ -37,17 +37,15 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   }
 
   await makeDirectoryDurably(dirname(paths.privateKey), 0o700);
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
-  await writeNewFile(paths.publicKey + '.tmp', publicPem, 0o644, 'w');
+  const { privateKey } = generateKeyPairSync('ed25519');
   try {
     await writeNewFile(paths.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600, 'wx');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSigningKey(dataDir);
     throw cause;
   }
-  await rename(paths.publicKey + '.tmp', paths.publicKey);
-  await fsyncDirectory(dirname(paths.privateKey));
+  // The directory flush inside also makes the private key's name durable.
+  await writePublicKey(paths.publicKey, privateKey);
   return signingKeyOf(privateKey);
 }
 
@@ -63,8 +61,12 @@ async function restorePublicKey(publicKeyPath: string, privateKey: KeyObject): P
       throw cause;
     },
   );
-  if (present) return;
-  const temp = `${publicKeyPath}.tmp`;
+  if (!present) await writePublicKey(publicKeyPath, privateKey);
+}
+
+/** The public half, written whole under a temporary name of this process's, then named and its directory flushed. */
+async function writePublicKey(publicKeyPath: string, privateKey: KeyObject): Promise<void> {
+  const temp = `${publicKeyPath}.${process.pid}.tmp`;
   await writeNewFile(temp, createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }), 0o644, 'w');
   await rename(temp, publicKeyPath);
   await fsyncDirectory(dirname(publicKeyPath));

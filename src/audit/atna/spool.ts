@@ -14,9 +14,10 @@ const REPAIR_CHUNK_BYTES = 4 * 1024 * 1024;
  *   cursor.json    {"spooledSeq": last audit seq spooled, "sentOffset": bytes of spool.log sent}
  *
  * Appends fsync the spool before the cursor moves (a partial frame a crash leaves at the end is
- * cut off at the next open); the cursor is replaced atomically (write, fsync, rename). Once everything is sent the spool is emptied. Bounded: an append that would
- * pass `maxBytes` is refused with one clear log line; nothing is lost, because the events stay in
- * the database and are spooled once the repository drains the spool (see outbox.ts).
+ * cut off at the next open); the cursor is replaced atomically (write, fsync, rename). Once
+ * everything is sent the spool is emptied. Bounded: an append that would pass `maxBytes` is
+ * refused with one clear log line; nothing is lost, because the events stay in the database and
+ * are spooled once the repository drains the spool (see outbox.ts).
  */
 export interface SpoolCursor {
   readonly spooledSeq: number;
